@@ -1,0 +1,46 @@
+# Every target creates the virtual environment first if it is missing, so a fresh clone
+# needs nothing but Python 3.11+ and make. `make test` is exactly what CI runs (.ci/run).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+INPUTS  ?= inputs
+OUTPUTS ?= outputs
+RULES   ?= schemas/khanh_hoa.toml
+YEAR    ?=
+FILE    ?=
+
+.PHONY: help venv run demo templates test lint clean
+
+help:
+	@echo "make demo        hồ sơ mẫu + chạy thử (kết quả trong build/demo/outputs)"
+	@echo "make run         chạy hằng tháng: $(INPUTS)/ -> $(OUTPUTS)/  (INPUTS=… OUTPUTS=… YEAR=…)"
+	@echo "make templates   ghi biểu mẫu trống vào $(OUTPUTS)/mau/"
+	@echo "make test        kiểm thử (ruff + pytest), như CI"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/pipeline run --inputs "$(INPUTS)" --outputs "$(OUTPUTS)" --rules "$(RULES)" $(if $(YEAR),--year $(YEAR))
+
+demo: $(STAMP)
+	rm -rf build/demo
+	$(BIN)/pipeline demo --dir build/demo --rules "$(RULES)"
+
+templates: $(STAMP)
+	$(BIN)/pipeline templates --outputs "$(OUTPUTS)" --rules "$(RULES)"
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipeline schemas tests
+
+test: lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,115 @@
+"""Command line: a thin layer over the library. The only module that imports click."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .rules import DEFAULT_RULES, RulesError, load_rules
+from .run import RunReport, run
+from .write import OutputError
+
+RULES_OPTION = click.option(
+    "--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_RULES,
+    show_default="schemas/khanh_hoa.toml", help="Tệp quy định (TOML).",
+)
+
+
+def _rules(path: Path):
+    try:
+        return load_rules(path)
+    except RulesError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _summary(report: RunReport, outputs: Path) -> None:
+    click.echo(f"Đã đọc {report.files_read} tệp bảng tính; bỏ qua {len(report.skipped)} tệp khác.")
+    for y in report.years:
+        t = y.summary[y.summary.group.isna()].iloc[0]
+        click.echo(
+            f"Năm {y.year}: {t.received} biểu mẫu — hợp lệ {t.valid}, bị từ chối {t.rejected}, "
+            f"đủ điều kiện {t.eligible}, được khen thưởng {t.awarded} "
+            f"(đề nghị Bằng khen {t.proposed}), đồng hạng chờ Hội đồng xét {t.tied}."
+        )
+    if report.unreadable:
+        click.echo(f"{report.unreadable} tệp không đọc được hoặc không có biểu mẫu: xem loi.csv.")
+    click.echo(f"Kết quả ghi tại: {outputs}/" + ", ".join(str(y.year) for y in report.years))
+
+
+@click.group()
+@click.version_option(package_name="dan-van-kheo")
+def main() -> None:
+    """Tổng hợp bảng tự chấm điểm phong trào thi đua “Dân vận khéo”.
+
+    Ví dụ: pipeline run --inputs inputs --outputs outputs
+    """
+
+
+@main.command("run")
+@click.option("--inputs", type=click.Path(file_okay=False, path_type=Path), default=Path("inputs"),
+              show_default=True, help="Thư mục chứa các tệp đơn vị gửi (đọc cả thư mục con).")
+@click.option("--outputs", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs"),
+              show_default=True, help="Thư mục ghi kết quả.")
+@RULES_OPTION
+@click.option("--year", type=click.IntRange(1900, 2199), default=None,
+              help="Năm đánh giá; mặc định là năm mà nhiều biểu mẫu ghi nhất.")
+def run_cmd(inputs: Path, outputs: Path, rules_path: Path, year: int | None) -> None:
+    """Đọc, kiểm tra, xếp hạng mọi biểu mẫu và ghi bảng tổng hợp.
+
+    Ví dụ: pipeline run --inputs inputs --outputs outputs --year 2024
+
+    Biểu mẫu lỗi không làm dừng việc chạy: chúng được liệt kê trong loi.csv và
+    trong trang "Hồ sơ bị từ chối". Lệnh chỉ báo lỗi (mã thoát khác 0) khi
+    không thể chạy: tệp quy định sai, không ghi được thư mục kết quả.
+    """
+    rules = _rules(rules_path)
+    try:
+        report = run(inputs, outputs, rules, year)
+    except OutputError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _summary(report, outputs)
+
+
+@main.command("templates")
+@click.option("--outputs", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs"),
+              show_default=True, help="Biểu mẫu trống được ghi vào <outputs>/mau/.")
+@RULES_OPTION
+def templates_cmd(outputs: Path, rules_path: Path) -> None:
+    """Ghi biểu mẫu trống (tập thể, cá nhân) để gửi các đơn vị.
+
+    Ví dụ: pipeline templates --outputs outputs
+    """
+    from .templates import write_templates
+
+    rules = _rules(rules_path)
+    try:
+        paths = write_templates(outputs / "mau", rules)
+    except OSError as exc:
+        raise click.ClickException(f"Không ghi được biểu mẫu vào {outputs / 'mau'}: {exc}") from exc
+    for p in paths:
+        click.echo(f"Đã ghi biểu mẫu trống: {p}")
+
+
+@main.command("demo")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("build/demo"),
+              show_default=True, help="Thư mục nháp: hồ sơ mẫu vào <dir>/inputs, kết quả vào <dir>/outputs.")
+@RULES_OPTION
+def demo_cmd(folder: Path, rules_path: Path) -> None:
+    """Tạo bộ hồ sơ mẫu (đủ các nhóm, hai loại, có hồ sơ lỗi) rồi chạy trên bộ đó.
+
+    Ví dụ: pipeline demo --dir build/demo
+    """
+    from .samples import write_samples
+
+    rules = _rules(rules_path)
+    inputs, outputs = folder / "inputs", folder / "outputs"
+    n = len(write_samples(inputs, rules))
+    click.echo(f"Đã tạo {n} tệp hồ sơ mẫu trong {inputs}.")
+    try:
+        report = run(inputs, outputs, rules)
+    except OutputError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _summary(report, outputs)
+    for y in report.years:
+        click.echo(f"Mở bảng tổng hợp: {outputs / str(y.year) / f'tong_hop_{y.year}.xlsx'}")

@@ -1,0 +1,147 @@
+"""Problems found in the data, as values: one Finding per problem, one table of messages.
+
+A finding is never an exception: the run collects them and goes on. Exceptions are kept for
+"the run cannot go on" (a bad rules file, an output folder that cannot be written).
+Every user-facing sentence the pipeline produces about a form lives in the tables below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ERROR = "error"
+WARNING = "warning"
+
+# code -> (severity, Vietnamese template). Templates may use {found}, {expected}, {label}, {stt}.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "file-unreadable": (
+        ERROR,
+        "Không mở được tệp ({found}). Đề nghị đơn vị lưu lại bằng Excel (.xlsx) và gửi lại.",
+    ),
+    "no-form-found": (
+        ERROR,
+        "Không tìm thấy bảng tự đánh giá chấm điểm nào trong tệp: cần có dòng tiêu đề bảng "
+        "gồm các cột {expected}.",
+    ),
+    "table-not-found": (
+        ERROR,
+        "Trang tính có tiêu đề biểu mẫu nhưng không tìm thấy dòng tiêu đề bảng tiêu chí "
+        "({expected}).",
+    ),
+    "info-missing": (ERROR, "Thiếu thông tin «{label}» — đề nghị đơn vị ghi bổ sung."),
+    "kind-unknown": (ERROR, "Loại điển hình «{found}» không hợp lệ: cần là {expected}."),
+    "year-invalid": (ERROR, "Năm đánh giá «{found}» không hợp lệ: cần là một năm, ví dụ {expected}."),
+    "group-unknown": (
+        ERROR,
+        "«{found}» không có trong danh sách {label} của quy định: cần là một trong {expected}.",
+    ),
+    "field-unknown": (ERROR, "Lĩnh vực «{found}» không hợp lệ: cần là một trong {expected}."),
+    "criteria-count": (
+        ERROR,
+        "Bảng có {found} tiêu chí, mẫu quy định cho loại điển hình này có {expected} tiêu chí.",
+    ),
+    "criterion-order": (
+        ERROR,
+        "Số thứ tự tiêu chí là «{found}», theo mẫu dòng này phải là tiêu chí {expected}.",
+    ),
+    "standard-mismatch": (
+        ERROR,
+        "Điểm chuẩn của tiêu chí {stt} là «{found}», theo quy định phải là {expected}.",
+    ),
+    "score-empty": (ERROR, "Tiêu chí {stt} chưa chấm điểm (ô điểm tự chấm để trống)."),
+    "score-not-number": (
+        ERROR,
+        "Điểm tự chấm của tiêu chí {stt} là «{found}», không phải là số (ví dụ đúng: 13,5).",
+    ),
+    "score-negative": (ERROR, "Điểm tự chấm của tiêu chí {stt} là {found}, không được âm."),
+    "score-above-max": (
+        ERROR,
+        "Điểm tự chấm của tiêu chí {stt} là {found}, vượt điểm chuẩn {expected}.",
+    ),
+    "total-not-number": (ERROR, "Tổng điểm ghi «{found}» không phải là số."),
+    "total-mismatch": (
+        ERROR,
+        "Tổng điểm ghi {found}, nhưng cộng điểm các tiêu chí được {expected}.",
+    ),
+    "date-invalid": (
+        WARNING,
+        "Ngày lập «{found}» không đọc được (cần dạng ngày/tháng/năm, ví dụ {expected}); "
+        "bỏ qua ngày này.",
+    ),
+}
+
+# Reasons attached to accepted forms: why one is not eligible, and how the ranking decided.
+REASONS: dict[str, str] = {
+    "criterion-below": "Tiêu chí {stt}: {score} điểm, chưa đạt {percent}% điểm chuẩn (cần từ {need} điểm)",
+    "total-below": "Tổng điểm {total}, chưa đạt {need} điểm",
+    "evidence-missing": (
+        "Tiêu chí {stt} không có tài liệu kiểm chứng — được xem như không hoàn thành nhiệm vụ "
+        "và hạ kết quả bình xét thi đua xuống một bậc"
+    ),
+    "tie-award": (
+        "Đồng hạng {rank} với {n} hồ sơ tại ngưỡng {award} ({quota} suất) — Hội đồng xét"
+    ),
+    "tie-proposal": (
+        "Đạt {award_low}; đồng hạng {rank} với {n} hồ sơ tại ngưỡng {award} ({quota} suất) "
+        "— Hội đồng xét"
+    ),
+    "superseded": "Đã có hồ sơ nộp sau của cùng đơn vị: {file} ({sheet})",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem in one place of one submitted file."""
+
+    file: str
+    sheet: str
+    cell: str
+    code: str
+    severity: str
+    found: str
+    expected: str
+    message: str
+
+    @property
+    def where(self) -> str:
+        """Excel-style address of the problem, e.g. ``Sheet1!D18``."""
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet or ""
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+
+def finding(
+    code: str,
+    file: str,
+    sheet: str = "",
+    cell: str = "",
+    found: object = "",
+    expected: object = "",
+    **context: object,
+) -> Finding:
+    """Build a finding from the table of messages; unknown codes are a programming error."""
+    severity, template = MESSAGES[code]
+    found_s, expected_s = str(found), str(expected)
+    message = template.format(found=found_s, expected=expected_s, **context)
+    return Finding(file, sheet, cell, code, severity, found_s, expected_s, message)
+
+
+def reason(code: str, **context: object) -> str:
+    return REASONS[code].format(**context)
+
+
+def flatten(findings: list[Finding]) -> list[tuple[str, str]]:
+    """(where, code) pairs, sorted: what tests and people compare."""
+    return sorted((f.where, f.code) for f in findings)
+
+# Why a file in the inputs folder was passed over. Skipped files are not findings: they are
+# listed so staff can see nothing was lost, and never reported as broken submissions.
+SKIPS: dict[str, str] = {
+    "lock-file": "Tệp khóa tạm của Excel (~$…), không phải hồ sơ",
+    "hidden": "Tệp ẩn hoặc tệp hệ thống",
+    "not-spreadsheet": "Không phải bảng tính (có thể là tài liệu kiểm chứng kèm theo)",
+}

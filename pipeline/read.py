@@ -1,0 +1,495 @@
+"""Stage 2: read every form of every workbook into plain data, and coerce each cell once.
+
+A form is found by its labels and its table header, never by fixed addresses. Each value
+keeps the address of the cell it came from, so every later finding can name ``Sheet1!D18``.
+Coercion happens here, once: a score typed as "13,5" becomes 13.5; a score that is not a
+number is kept as text with the state "invalid" so that validation reports it exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+import python_calamine as pc
+
+from .discover import InputFile
+from .findings import Finding, finding
+from .rules import INFO_FIELDS, Rules
+from .text import clean, key, parse_number
+
+# A form fits in a few dozen rows; these bounds keep an absurd sheet from being read whole.
+MAX_ROWS = 400
+MAX_COLS = 40
+TABLE_SCAN_ROWS = 60
+
+# Fields whose typed text is matched to a canonical value; the typed text is kept as <f>_raw.
+CODED = ("kind", "year", "group", "field", "date")
+
+
+def col_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def ref(row: int, col: int) -> str:
+    """Zero-based grid position to an Excel address (0, 3) -> "D1"."""
+    return f"{col_letter(col)}{row + 1}"
+
+
+@dataclass
+class Info:
+    """A labelled value of the information block, with the cell where it is (or belongs)."""
+
+    text: str
+    value: object
+    cell: str
+
+
+@dataclass
+class CriterionRow:
+    row: int  # Excel row number (1-based)
+    stt_raw: str
+    text: str
+    standard_raw: str
+    standard: float | None
+    score_raw: str
+    score: float | None
+    score_state: str  # "ok", "empty" or "invalid"
+    evidence: str
+    cells: dict[str, str]
+
+
+@dataclass
+class ParsedForm:
+    file: str
+    sheet: str
+    mtime: float
+    anchor: str  # the cell that stands for the form as a whole (title or table header)
+    table_cell: str
+    info: dict[str, Info]
+    kind_from_title: str | None
+    rows: list[CriterionRow]
+    total_raw: str = ""
+    total_value: float | None = None
+    total_state: str = "empty"
+    total_cell: str = ""
+
+
+@dataclass
+class WorkbookRead:
+    file: InputFile
+    forms: list[ParsedForm] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+class _Grid:
+    """A sheet's cells as a bounded list of rows, with merged ranges resolved to their origin."""
+
+    def __init__(self, rows: list[list[object]], merged: list | None):
+        self.rows = [r[:MAX_COLS] for r in rows[:MAX_ROWS]]
+        self.width = max((len(r) for r in self.rows), default=0)
+        self.origin: dict[tuple[int, int], tuple[int, int]] = {}
+        for (r0, c0), (r1, c1) in merged or []:
+            for r in range(r0, min(r1, MAX_ROWS - 1) + 1):
+                for c in range(c0, min(c1, MAX_COLS - 1) + 1):
+                    if (r, c) != (r0, c0):
+                        self.origin[(r, c)] = (r0, c0)
+
+    def value(self, r: int, c: int) -> object:
+        if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
+            v = self.rows[r][c]
+            return None if v == "" else v
+        return None
+
+    def merged_value(self, r: int, c: int) -> object:
+        r0, c0 = self.origin.get((r, c), (r, c))
+        return self.value(r0, c0)
+
+    def text(self, r: int, c: int) -> str:
+        return _as_text(self.value(r, c))
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.strftime("%d/%m/%Y")
+    return clean(value)
+
+
+class _Layout:
+    """The rules' labels and column names, keyed for matching."""
+
+    def __init__(self, rules: Rules):
+        self.labels: dict[str, str] = {}
+        for name in INFO_FIELDS:
+            for spelling in rules.form.labels[name]:
+                self.labels.setdefault(key(spelling), name)
+        self.columns = {c: [key(s) for s in spellings] for c, spellings in rules.form.columns.items()}
+        self.total_row = [key(s) for s in rules.form.total_row]
+        self.title = key(rules.form.title)
+        self.kind_titles = {code: key(kd.title) for code, kd in rules.kinds.items() if kd.title}
+
+
+_PAREN = re.compile(r"\s*\([^)]*\)\s*$")
+
+
+def _label_of(text: str, layout: _Layout) -> tuple[str | None, str | None]:
+    """("Năm đánh giá: 2024") -> ("year", "2024"); ("Năm đánh giá") -> ("year", None)."""
+    head, sep, rest = text.partition(":")
+    for candidate in (head, _PAREN.sub("", head)):
+        name = layout.labels.get(key(candidate))
+        if name:
+            return name, (clean(rest) or None) if sep else None
+    return None, None
+
+
+def _column_role(text: str, layout: _Layout, tail_ok: bool) -> str | None:
+    k = key(text)
+    if not k:
+        return None
+    for role, spellings in layout.columns.items():
+        for s in spellings:
+            if k == s or k.startswith(s + " "):
+                return role
+            # The lower half of a two-row header ("tự chấm" under a merged "Điểm").
+            if tail_ok and len(k.split()) >= 1 and s.endswith(" " + k):
+                return role
+    return None
+
+
+def _find_header(grid: _Grid, layout: _Layout) -> tuple[int, int, dict[str, int]] | None:
+    """(first header row, last header row, role -> column) of the criteria table."""
+    needed = {"stt", "criterion", "standard", "score"}
+    for r in range(len(grid.rows)):
+        one: dict[str, int] = {}
+        for c in range(grid.width):
+            role = _column_role(_as_text(grid.merged_value(r, c)), layout, tail_ok=False)
+            if role and role not in one:
+                one[role] = c
+        if needed <= one.keys():
+            return r, r, one
+        if len(one) < 1 or r + 1 >= len(grid.rows):
+            continue
+        two: dict[str, int] = {}
+        for c in range(grid.width):
+            upper = _as_text(grid.merged_value(r, c))
+            # A cell merged down from the upper row is not repeated in the lower half.
+            lower = "" if grid.origin.get((r + 1, c), (None,))[0] == r else grid.text(r + 1, c)
+            for text, tail in ((f"{upper} {lower}", False), (lower, True), (upper, False)):
+                role = _column_role(text, layout, tail_ok=tail)
+                if role:
+                    two.setdefault(role, c)
+                    break
+        if needed <= two.keys():
+            return r, r + 1, two
+    return None
+
+
+def _is_total_row(grid: _Grid, r: int, cols: dict[str, int], layout: _Layout) -> bool:
+    for c in range(min(grid.width, cols["score"])):
+        k = key(grid.text(r, c))
+        if k and any(k == s or k.startswith(s + " ") for s in layout.total_row):
+            return True
+    return False
+
+
+def _number_state(value: object) -> tuple[str, float | None, str]:
+    raw = _as_text(value)
+    if value is None:
+        return "empty", None, ""
+    number = parse_number(value)
+    return ("ok", number, raw) if number is not None else ("invalid", None, raw)
+
+
+def _read_table(grid: _Grid, top: int, cols: dict[str, int], layout: _Layout, form: ParsedForm) -> int:
+    """Fill the criterion rows and the total of ``form``; return the table's last row."""
+    blank = 0
+    last = top
+    for r in range(top + 1, min(len(grid.rows), top + 1 + TABLE_SCAN_ROWS)):
+        stt_v = grid.value(r, cols["stt"])
+        std_v = grid.value(r, cols["standard"])
+        score_v = grid.value(r, cols["score"])
+        if stt_v is None and _is_total_row(grid, r, cols, layout):
+            form.total_state, form.total_value, form.total_raw = _number_state(score_v)
+            form.total_cell = ref(r, cols["score"])
+            return r
+        if stt_v is None and std_v is None and score_v is None:
+            blank += 1
+            if form.rows and blank >= 3:
+                break
+            continue
+        blank = 0
+        last = r
+        state, score, score_raw = _number_state(score_v)
+        ev_col = cols.get("evidence")
+        form.rows.append(
+            CriterionRow(
+                row=r + 1,
+                stt_raw=grid.text(r, cols["stt"]),
+                text=grid.text(r, cols["criterion"]),
+                standard_raw=grid.text(r, cols["standard"]),
+                standard=parse_number(std_v),
+                score_raw=score_raw,
+                score=score,
+                score_state=state,
+                evidence=grid.text(r, ev_col) if ev_col is not None else "",
+                cells={
+                    "stt": ref(r, cols["stt"]),
+                    "standard": ref(r, cols["standard"]),
+                    "score": ref(r, cols["score"]),
+                    "evidence": ref(r, ev_col if ev_col is not None else cols["score"] + 1),
+                },
+            )
+        )
+    if form.rows:
+        # No total row: the cell where it would stand is below the last criterion.
+        form.total_cell = ref(last + 1, cols["score"])
+    return last
+
+
+def _read_info(grid: _Grid, skip: range, layout: _Layout, form: ParsedForm) -> None:
+    for r, row in enumerate(grid.rows):
+        if r in skip:
+            continue
+        c = 0
+        while c < len(row):
+            text = grid.text(r, c)
+            name, inline = _label_of(text, layout) if text else (None, None)
+            if name is None or name in form.info:
+                c += 1
+                continue
+            if inline is not None:
+                form.info[name] = Info(inline, inline, ref(r, c))
+                c += 1
+                continue
+            # The value is the next filled cell to the right that is not part of the label.
+            vc = c + 1
+            while vc < len(row) and (
+                grid.value(r, vc) is None or grid.origin.get((r, vc)) == (r, c)
+            ):
+                vc += 1
+            if vc < len(row):
+                v = grid.value(r, vc)
+                form.info[name] = Info(_as_text(v), v, ref(r, vc))
+                c = vc + 1
+            else:
+                span = c + 1
+                while grid.origin.get((r, span)) == (r, c):
+                    span += 1
+                form.info[name] = Info("", None, ref(r, span))
+                c += 1
+
+
+def _kind_from_title(grid: _Grid, before: int, layout: _Layout, form: ParsedForm) -> str | None:
+    used = {i.cell for i in form.info.values()}
+    for r in range(before):
+        for c in range(grid.width):
+            k = key(grid.text(r, c))
+            if not k or ref(r, c) in used:
+                continue
+            for code, title in layout.kind_titles.items():
+                if title in k:
+                    return code
+    return None
+
+
+def _read_sheet(grid: _Grid, sheet: str, file: InputFile, layout: _Layout) -> ParsedForm | Finding | None:
+    title_cell = None
+    for r in range(len(grid.rows)):
+        for c in range(grid.width):
+            if layout.title and layout.title in key(grid.text(r, c)):
+                title_cell = ref(r, c)
+                break
+        if title_cell:
+            break
+    header = _find_header(grid, layout)
+    if header is None:
+        if title_cell:
+            return finding(
+                "table-not-found", file.rel, sheet, title_cell,
+                expected="STT, Tiêu chí, Điểm chuẩn, Điểm tự chấm, Tài liệu kiểm chứng",
+            )
+        return None
+    top, bottom, cols = header
+    form = ParsedForm(
+        file=file.rel, sheet=sheet, mtime=file.mtime,
+        anchor=title_cell or ref(top, cols["stt"]), table_cell=ref(top, cols["stt"]),
+        info={}, kind_from_title=None, rows=[],
+    )
+    end = _read_table(grid, bottom, cols, layout, form)
+    _read_info(grid, range(top, end + 1), layout, form)
+    form.kind_from_title = _kind_from_title(grid, top, layout, form)
+    return form
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, pc.PasswordError):
+        return "tệp được đặt mật khẩu — đề nghị đơn vị gửi lại bản không đặt mật khẩu"
+    if isinstance(exc, (pc.ZipError, pc.XmlError)):
+        return "tệp bị hỏng hoặc không phải tệp Excel"
+    text = clean(str(exc))[:160]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
+    """All forms of one workbook, or the findings that say why it gave none."""
+    out = WorkbookRead(file)
+    layout = _Layout(rules)
+    expected = "STT, Tiêu chí, Điểm chuẩn, Điểm tự chấm, Tài liệu kiểm chứng"
+    try:
+        wb = pc.CalamineWorkbook.from_path(str(file.path))
+        sheets = [m.name for m in wb.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
+        for name in sheets:
+            sheet = wb.get_sheet_by_name(name)
+            grid = _Grid(sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS), sheet.merged_cell_ranges)
+            got = _read_sheet(grid, name, file, layout)
+            if isinstance(got, ParsedForm):
+                out.forms.append(got)
+            elif isinstance(got, Finding):
+                out.findings.append(got)
+        wb.close()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 — python-calamine panics are BaseExceptions
+        out.forms.clear()
+        out.findings[:] = [finding("file-unreadable", file.rel, found=_describe(exc))]
+        return out
+    if not out.forms and not out.findings:
+        out.findings.append(finding("no-form-found", file.rel, expected=expected))
+    return out
+
+
+def read_all(files: list[InputFile], rules: Rules) -> list[WorkbookRead]:
+    return [read_workbook(f, rules) for f in files]
+
+
+# --- coercion into the frames that validation checks -----------------------------------------
+
+_DATE_TEXT = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})")
+_DATE_WORDS = re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.IGNORECASE)
+_YEAR = re.compile(r"\b(19\d\d|20\d\d|21\d\d)\b")
+
+
+def parse_year(value: object) -> int | None:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.year
+    number = parse_number(value)
+    if number is not None:
+        return int(number) if number.is_integer() and 1900 <= number <= 2199 else None
+    years = set(_YEAR.findall(_as_text(value)))
+    return int(years.pop()) if len(years) == 1 else None
+
+
+def parse_date(value: object) -> dt.date | None:
+    """A real Excel date, or day-first text: 20/08/2024, 20-08-2024, 20.08.2024, "ngày 20 tháng 8 năm 2024"."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = clean(value)
+    m = _DATE_WORDS.search(text) or _DATE_TEXT.search(text)
+    if not m:
+        return None
+    day, month, year = int(m[1]), int(m[2]), int(m[3])
+    if year < 100:
+        year += 2000
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def frames(forms: list[ParsedForm], rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per form and one row per criterion row, every value coerced, every cell kept."""
+    form_rows = []
+    crit_rows = []
+    for form_id, form in enumerate(forms):
+        info = form.info
+        text = {f: info[f].text if f in info else "" for f in INFO_FIELDS}
+        kind = rules.match_kind(text["kind"]) if text["kind"] else (form.kind_from_title or "")
+        kind_raw = text["kind"] or (rules.kind_name(form.kind_from_title) if form.kind_from_title else "")
+        year = parse_year(info["year"].value) if text["year"] else None
+        date = parse_date(info["date"].value) if text["date"] else None
+        row = {
+            "form_id": form_id,
+            "file": form.file,
+            "sheet": form.sheet,
+            "mtime": form.mtime,
+            "kind": kind or "",
+            "kind_raw": kind_raw,
+            "year": year,
+            "year_raw": text["year"],
+            "name": text["name"],
+            "unit_code": text["unit_code"],
+            "position": text["position"],
+            "group": rules.match_group(text["group"]) or "" if text["group"] else "",
+            "group_raw": text["group"],
+            "commune": text["commune"],
+            "model": text["model"],
+            "field": rules.match_field(text["field"]) or "" if text["field"] else "",
+            "field_raw": text["field"],
+            "period": text["period"],
+            "date": date,
+            "date_raw": text["date"],
+            "n_criteria": len(form.rows),
+            "stated_total": form.total_value,
+            "total_raw": form.total_raw,
+            "total_state": form.total_state,
+            "cell_form": form.anchor,
+            "cell_table": form.table_cell,
+            "cell_total": form.total_cell,
+        }
+        for f in INFO_FIELDS:
+            row[f"cell_{f}"] = info[f].cell if f in info else form.anchor
+        if not text["kind"] and form.kind_from_title:
+            row["cell_kind"] = form.anchor
+        form_rows.append(row)
+        for pos, cr in enumerate(form.rows, start=1):
+            crit_rows.append({
+                "form_id": form_id,
+                "pos": pos,
+                "row": cr.row,
+                "stt_raw": cr.stt_raw,
+                "stt": _stt(cr.stt_raw),
+                "text": cr.text,
+                "standard": cr.standard,
+                "standard_raw": cr.standard_raw,
+                "score": cr.score,
+                "score_raw": cr.score_raw,
+                "score_state": cr.score_state,
+                "evidence": cr.evidence,
+                **{f"cell_{k}": v for k, v in cr.cells.items()},
+            })
+    forms_df = pd.DataFrame(form_rows, columns=_FORM_COLUMNS)
+    forms_df = forms_df.astype({"year": "Int64", "n_criteria": "int64", "stated_total": "float64", "mtime": "float64"})
+    crit_df = pd.DataFrame(crit_rows, columns=_CRIT_COLUMNS)
+    crit_df = crit_df.astype({"stt": "Int64", "standard": "float64", "score": "float64", "pos": "int64", "row": "int64", "form_id": "int64"})
+    return forms_df.set_index("form_id", drop=False), crit_df
+
+
+def _stt(text: str) -> int | None:
+    number = parse_number(text)
+    return int(number) if number is not None and number.is_integer() else None
+
+
+_FORM_COLUMNS = [
+    "form_id", "file", "sheet", "mtime", "kind", "kind_raw", "year", "year_raw", "name",
+    "unit_code", "position", "group", "group_raw", "commune", "model", "field", "field_raw",
+    "period", "date", "date_raw", "n_criteria", "stated_total", "total_raw", "total_state",
+    "cell_form", "cell_table", "cell_total", *[f"cell_{f}" for f in INFO_FIELDS],
+]
+_CRIT_COLUMNS = [
+    "form_id", "pos", "row", "stt_raw", "stt", "text", "standard", "standard_raw", "score",
+    "score_raw", "score_state", "evidence", "cell_stt", "cell_standard", "cell_score", "cell_evidence",
+]

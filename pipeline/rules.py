@@ -1,0 +1,391 @@
+"""The rules file: loading, strict checking, and name matching against it.
+
+The rules file (TOML, in ``schemas/``) is the single source of every group name, field name,
+rubric text, threshold, quota and deadline. A file with a mistake stops the run before any
+submission is read, with a message that names the offending key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .text import clean, key, plain
+
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "schemas" / "khanh_hoa.toml"
+
+# The two tiers of recognition the pipeline ranks for; their names and quotas come from the file.
+GROUP_AWARD = "giay_khen_huyen"
+PROPOSAL = "de_nghi_bang_khen_tinh"
+
+INFO_FIELDS = (
+    "kind", "year", "name", "unit_code", "position", "group",
+    "commune", "model", "field", "period", "date",
+)
+TABLE_COLUMNS = ("stt", "criterion", "standard", "score", "evidence")
+
+
+class RulesError(Exception):
+    """The rules file cannot be used; the run must not start."""
+
+
+@dataclass(frozen=True)
+class Criterion:
+    stt: int
+    points: float
+    text: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    name: str
+    title: str
+    name_label: str
+    total: float
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True)
+class Award:
+    code: str
+    name: str
+    short: str
+    quota: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    criterion_min_percent: float
+    total_min: float
+    evidence_required: bool
+
+
+@dataclass(frozen=True)
+class FormLayout:
+    title: str
+    total_row: tuple[str, ...]
+    required: tuple[str, ...]
+    labels: dict[str, tuple[str, ...]]
+    columns: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Calendar:
+    registration_before: tuple[int, int]
+    dossier_before: tuple[int, int]
+    evaluation_quarter: int
+    report_before: tuple[int, int]
+
+
+class NameIndex:
+    """Matches free-typed names to canonical ones: prefixes, aliases, any common spelling."""
+
+    def __init__(self, names: list[str], aliases: dict[str, list[str]], prefixes: list[list[str]]):
+        self.prefix_rows = [list(row) for row in prefixes]  # as written: canonical first
+        self._prefixes: list[tuple[tuple[str, ...], str]] = []
+        for row in prefixes:
+            canonical = key(row[0])
+            for spelling in row:
+                self._prefixes.append((tuple(key(spelling).split()), canonical))
+        # Longest prefix first so "thanh pho" wins over a one-word alias.
+        self._prefixes.sort(key=lambda p: -len(p[0]))
+        self._exact: dict[str, str] = {}
+        self._core: dict[str, list[tuple[str | None, str]]] = {}
+        # Typed without diacritics ("Cam Lam"): accepted only where exactly one name fits.
+        self._ascii: dict[str, set[str]] = {}
+        for name in names:
+            for spelling in [name, *aliases.get(name, [])]:
+                self._exact.setdefault(key(spelling), name)
+                prefix, core = self._split(spelling)
+                self._core.setdefault(core, []).append((prefix, name))
+                self._ascii.setdefault(plain(core), set()).add(name)
+                self._ascii.setdefault(plain(spelling), set()).add(name)
+
+    def _split(self, text: str) -> tuple[str | None, str]:
+        words = key(text).split()
+        for tokens, canonical in self._prefixes:
+            n = len(tokens)
+            if len(words) > n and tuple(words[:n]) == tokens:
+                return canonical, " ".join(words[n:])
+        return None, " ".join(words)
+
+    def match(self, text: str) -> str | None:
+        k = key(text)
+        if not k:
+            return None
+        if k in self._exact:
+            return self._exact[k]
+        prefix, core = self._split(text)
+        candidates = {name for _, name in self._core.get(core, [])}
+        if len(candidates) > 1 and prefix is not None:
+            candidates = {n for p, n in self._core[core] if p == prefix}
+        if not candidates:
+            candidates = set(self._ascii.get(plain(core), ()))
+        return candidates.pop() if len(candidates) == 1 else None
+
+    def duplicates(self, names: list[str]) -> list[str]:
+        seen: dict[str, str] = {}
+        dupes = []
+        for name in names:
+            prefix, core = self._split(name)
+            k = f"{prefix}|{core}"
+            if k in seen:
+                dupes.append(name)
+            seen[k] = name
+        return dupes
+
+
+@dataclass(frozen=True)
+class Rules:
+    path: Path
+    sha256: str
+    province: str
+    movement: str
+    group_label: str
+    groups: tuple[str, ...]
+    fields: tuple[str, ...]
+    eligibility: Eligibility
+    awards: dict[str, Award]
+    calendar: Calendar
+    form: FormLayout
+    kinds: dict[str, Kind]
+    group_index: NameIndex = field(repr=False, compare=False)
+    field_index: NameIndex = field(repr=False, compare=False)
+    kind_index: NameIndex = field(repr=False, compare=False)
+
+    def match_group(self, text: str) -> str | None:
+        return self.group_index.match(text)
+
+    def match_field(self, text: str) -> str | None:
+        return self.field_index.match(text)
+
+    def match_kind(self, text: str) -> str | None:
+        name = self.kind_index.match(text)
+        if name is None:
+            # "Tập thể điển hình", "Cá nhân tiêu biểu": the kind's name as a whole word run.
+            k = f" {key(text)} "
+            hits = {c for c, kd in self.kinds.items() if f" {key(kd.name)} " in k}
+            return hits.pop() if len(hits) == 1 else None
+        return next(code for code, kd in self.kinds.items() if kd.name == name)
+
+    def kind_name(self, code: str) -> str:
+        return self.kinds[code].name if code in self.kinds else code
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+_DAY_MONTH = re.compile(r"^(\d{1,2})/(\d{1,2})$")
+
+
+class _Reader:
+    """Walks the parsed TOML, refusing unknown keys and wrong types with the key's full path."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, where: str, what: str) -> RulesError:
+        return RulesError(f"Tệp quy định {self.path.name}: khóa «{where}» {what}.")
+
+    def table(self, data: Any, where: str, allowed: set[str] | None, required: set[str]) -> dict:
+        if not isinstance(data, dict):
+            raise self.fail(where, "phải là một bảng (table)")
+        if allowed is not None:
+            for k in data:
+                if k not in allowed:
+                    name = f"{where}.{k}" if where else k
+                    raise self.fail(name, "không có trong quy định — kiểm tra lỗi chính tả")
+        for k in sorted(required):
+            if k not in data:
+                raise self.fail(f"{where}.{k}" if where else k, "bị thiếu")
+        return data
+
+    def text(self, data: dict, k: str, where: str) -> str:
+        value = data[k]
+        if not isinstance(value, str) or not clean(value):
+            raise self.fail(f"{where}.{k}", "phải là một chuỗi chữ không rỗng")
+        return clean(value)
+
+    def texts(self, data: dict, k: str, where: str) -> list[str]:
+        value = data[k]
+        if not isinstance(value, list) or not value or not all(
+            isinstance(v, str) and clean(v) for v in value
+        ):
+            raise self.fail(f"{where}.{k}", "phải là một danh sách chuỗi chữ không rỗng")
+        return [clean(v) for v in value]
+
+    def number(self, data: dict, k: str, where: str, minimum: float = 0) -> float:
+        value = data[k]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+            raise self.fail(f"{where}.{k}", f"phải là một số không nhỏ hơn {minimum:g} (đang là {value!r})")
+        return float(value)
+
+    def whole(self, data: dict, k: str, where: str) -> int:
+        value = data[k]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.fail(f"{where}.{k}", f"phải là một số nguyên không âm (đang là {value!r})")
+        return value
+
+    def day_month(self, data: dict, k: str, where: str) -> tuple[int, int]:
+        m = _DAY_MONTH.match(str(data[k]))
+        if not m or not (1 <= int(m[2]) <= 12 and 1 <= int(m[1]) <= 31):
+            raise self.fail(f"{where}.{k}", f"phải có dạng ngày/tháng, ví dụ \"01/09\" (đang là {data[k]!r})")
+        return int(m[1]), int(m[2])
+
+    def aliases(self, data: dict, where: str, names: list[str]) -> dict[str, list[str]]:
+        table = self.table(data.get("aliases", {}), f"{where}.aliases", None, set())
+        out = {}
+        for name, _spellings in table.items():
+            if clean(name) not in names:
+                raise self.fail(f"{where}.aliases.{name}", "không phải là tên có trong danh sách")
+            out[clean(name)] = self.texts(table, name, f"{where}.aliases")
+        return out
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Read and check a rules file. Raises RulesError naming the key at fault."""
+    path = Path(path) if path else DEFAULT_RULES
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise RulesError(f"Không đọc được tệp quy định {path}: {exc.strerror or exc}.") from exc
+    try:
+        data = tomllib.loads(raw_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RulesError(f"Tệp quy định {path.name} sai cú pháp TOML: {exc}.") from exc
+    r = _Reader(path)
+    top = {"province", "grouping", "fields", "eligibility", "awards", "calendar", "form", "kinds"}
+    r.table(data, "", top, top)
+
+    province = r.table(data["province"], "province", {"name", "movement"}, {"name", "movement"})
+
+    kinds_raw = r.table(data["kinds"], "kinds", None, set())
+    if not kinds_raw:
+        raise r.fail("kinds", "phải có ít nhất một loại điển hình")
+    kinds: dict[str, Kind] = {}
+    for code, kd in kinds_raw.items():
+        where = f"kinds.{code}"
+        kd = r.table(
+            kd, where, {"name", "title", "name_label", "total", "criteria"}, {"name", "total", "criteria"}
+        )
+        total = r.number(kd, "total", where, minimum=1)
+        if not isinstance(kd["criteria"], list) or not kd["criteria"]:
+            raise r.fail(f"{where}.criteria", "phải có ít nhất một tiêu chí")
+        criteria = []
+        for i, c in enumerate(kd["criteria"], start=1):
+            cw = f"{where}.criteria[{i}]"
+            c = r.table(c, cw, {"stt", "points", "text", "evidence"}, {"stt", "points", "text"})
+            stt = r.whole(c, "stt", cw)
+            if stt != i:
+                raise r.fail(f"{cw}.stt", f"phải là {i}: các tiêu chí đánh số liên tục từ 1 (đang là {stt})")
+            evidence = r.text(c, "evidence", cw) if "evidence" in c else ""
+            criteria.append(Criterion(stt, r.number(c, "points", cw, minimum=0), r.text(c, "text", cw), evidence))
+        points = sum(c.points for c in criteria)
+        if abs(points - total) > 1e-9:
+            raise r.fail(
+                f"{where}.criteria",
+                f"có tổng điểm chuẩn {points:g}, khác tổng điểm {total:g} ghi ở {where}.total",
+            )
+        title = r.text(kd, "title", where) if "title" in kd else ""
+        name_label = r.text(kd, "name_label", where) if "name_label" in kd else ""
+        kinds[code] = Kind(code, r.text(kd, "name", where), title, name_label, total, tuple(criteria))
+
+    grouping = r.table(
+        data["grouping"], "grouping", {"label", "prefixes", "groups", "aliases"}, {"label", "groups"}
+    )
+    groups = r.texts(grouping, "groups", "grouping")
+    prefixes = grouping.get("prefixes", [])
+    if not isinstance(prefixes, list) or not all(
+        isinstance(p, list) and p and all(isinstance(s, str) and clean(s) for s in p) for p in prefixes
+    ):
+        raise r.fail("grouping.prefixes", "phải là danh sách các dòng [tiền tố chuẩn, cách viết tắt, …]")
+    prefixes = [[clean(s) for s in p] for p in prefixes]
+    group_aliases = r.aliases(grouping, "grouping", groups)
+    group_index = NameIndex(groups, group_aliases, prefixes)
+    for dup in group_index.duplicates(groups):
+        raise r.fail("grouping.groups", f"có nhóm «{dup}» bị trùng")
+
+    fields_t = r.table(data["fields"], "fields", {"names", "aliases"}, {"names"})
+    fields = r.texts(fields_t, "names", "fields")
+    field_index = NameIndex(fields, r.aliases(fields_t, "fields", fields), [])
+    for dup in field_index.duplicates(fields):
+        raise r.fail("fields.names", f"có lĩnh vực «{dup}» bị trùng")
+
+    el_keys = {"criterion_min_percent", "total_min", "evidence_required"}
+    el = r.table(data["eligibility"], "eligibility", el_keys, el_keys)
+    percent = r.number(el, "criterion_min_percent", "eligibility")
+    if percent > 100:
+        raise r.fail("eligibility.criterion_min_percent", "không được lớn hơn 100")
+    if not isinstance(el["evidence_required"], bool):
+        raise r.fail("eligibility.evidence_required", "phải là true hoặc false")
+    eligibility = Eligibility(percent, r.number(el, "total_min", "eligibility"), el["evidence_required"])
+
+    awards_raw = r.table(data["awards"], "awards", {GROUP_AWARD, PROPOSAL}, {GROUP_AWARD, PROPOSAL})
+    awards: dict[str, Award] = {}
+    for code, aw in awards_raw.items():
+        where = f"awards.{code}"
+        aw = r.table(aw, where, {"name", "short", "quota"}, {"name", "quota"})
+        quota_t = r.table(aw["quota"], f"{where}.quota", set(kinds), set(kinds))
+        quota = {k: r.whole(quota_t, k, f"{where}.quota") for k in kinds}
+        short = r.text(aw, "short", where) if "short" in aw else r.text(aw, "name", where)
+        awards[code] = Award(code, r.text(aw, "name", where), short, quota)
+    for k in kinds:
+        if awards[PROPOSAL].quota[k] > awards[GROUP_AWARD].quota[k]:
+            raise r.fail(
+                f"awards.{PROPOSAL}.quota.{k}",
+                f"không được lớn hơn awards.{GROUP_AWARD}.quota.{k}: chỉ đề nghị trong số được Giấy khen",
+            )
+
+    cal_keys = {"registration_before", "dossier_before", "evaluation_quarter", "report_before"}
+    cal = r.table(data["calendar"], "calendar", cal_keys, cal_keys)
+    quarter = r.whole(cal, "evaluation_quarter", "calendar")
+    if not 1 <= quarter <= 4:
+        raise r.fail("calendar.evaluation_quarter", "phải từ 1 đến 4")
+    calendar = Calendar(
+        r.day_month(cal, "registration_before", "calendar"),
+        r.day_month(cal, "dossier_before", "calendar"),
+        quarter,
+        r.day_month(cal, "report_before", "calendar"),
+    )
+
+    form = r.table(
+        data["form"], "form", {"title", "total_row", "required", "labels", "columns"},
+        {"title", "total_row", "labels", "columns"},
+    )
+    labels_t = r.table(form["labels"], "form.labels", set(INFO_FIELDS), set(INFO_FIELDS))
+    columns_t = r.table(form["columns"], "form.columns", set(TABLE_COLUMNS), set(TABLE_COLUMNS))
+    required = r.texts(form, "required", "form") if "required" in form else ["kind", "year", "name", "group"]
+    for name in required:
+        if name not in INFO_FIELDS:
+            raise r.fail("form.required", f"có trường «{name}» không tồn tại (các trường: {', '.join(INFO_FIELDS)})")
+    layout = FormLayout(
+        title=r.text(form, "title", "form"),
+        total_row=tuple(r.texts(form, "total_row", "form")),
+        required=tuple(required),
+        labels={f: tuple(r.texts(labels_t, f, "form.labels")) for f in INFO_FIELDS},
+        columns={c: tuple(r.texts(columns_t, c, "form.columns")) for c in TABLE_COLUMNS},
+    )
+
+    kind_index = NameIndex([kd.name for kd in kinds.values()], {}, [])
+    return Rules(
+        path=path,
+        sha256=hashlib.sha256(raw_bytes).hexdigest(),
+        province=r.text(province, "name", "province"),
+        movement=r.text(province, "movement", "province"),
+        group_label=r.text(grouping, "label", "grouping"),
+        groups=tuple(groups),
+        fields=tuple(fields),
+        eligibility=eligibility,
+        awards=awards,
+        calendar=calendar,
+        form=layout,
+        kinds=kinds,
+        group_index=group_index,
+        field_index=field_index,
+        kind_index=kind_index,
+    )

@@ -1,0 +1,249 @@
+"""The self-scoring form as a workbook: the blank forms staff send out, and filled-in ones.
+
+One writer serves three callers: ``make templates`` (blank forms with drop-downs, data
+validation and locked formula cells), the demo's sample submissions and the test fixtures
+(filled forms in the many layouts units really send). Every label and text comes from the
+rules file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from dataclasses import field as _field
+from pathlib import Path
+
+import xlsxwriter
+
+from .rules import Rules
+from .text import format_number
+
+LISTS_SHEET = "DanhMuc"
+
+
+@dataclass
+class FormSpec:
+    """What one sheet of a submitted workbook holds, and how it is laid out."""
+
+    kind: str = "tap_the"
+    kind_text: str | None = None  # as typed; None: the kind's name from the rules file
+    year: object = 2024
+    name: str = "UBND xã Vạn Thắng"
+    unit_code: str = ""
+    position: str = ""
+    group: str = "Huyện Vạn Ninh"
+    commune: str = ""
+    model: str = "Dân vận khéo trong xây dựng nông thôn mới"
+    field: str = "Kinh tế"
+    period: str = "01/2023 - 12/2024"
+    date: object = "20/08/2024"
+    scores: list | None = None  # None: full marks
+    evidence: list | None = None  # None: a document reference per criterion
+    standards: list | None = None  # None: the rubric's points
+    total: object = "formula"  # "formula", "value", "none", or a number to type
+    sheet: str = "Sheet1"
+    inline_labels: bool = False  # "Năm đánh giá: 2024" in one cell
+    two_row_header: bool = False  # header split over two rows, "Điểm" merged over two columns
+    scores_as_text: bool = False  # "13,5" typed as text
+    origin: tuple[int, int] = (0, 0)  # where the form starts on the sheet
+    omit: set[str] = _field(default_factory=set)  # information labels left out
+    hidden: bool = False
+
+
+def _labels(spec: FormSpec, rules: Rules) -> list[tuple[str, str, object]]:
+    """(field, label, value) of the information block, in the order the plan's form uses."""
+    kind = rules.kinds[spec.kind]
+    labels = rules.form.labels
+    rows = [
+        ("kind", labels["kind"][0], spec.kind_text if spec.kind_text is not None else kind.name),
+        ("year", labels["year"][0], spec.year),
+        ("name", kind.name_label or labels["name"][0], spec.name),
+        ("unit_code", labels["unit_code"][0], spec.unit_code),
+    ]
+    if spec.position or spec.kind != "tap_the":
+        rows.append(("position", labels["position"][0], spec.position))
+    rows += [
+        ("group", labels["group"][0], spec.group),
+        ("commune", labels["commune"][0], spec.commune),
+        ("model", labels["model"][0], spec.model),
+        ("field", labels["field"][0], spec.field),
+        ("period", labels["period"][0], spec.period),
+        ("date", labels["date"][0], spec.date),
+    ]
+    return [r for r in rows if r[0] not in spec.omit]
+
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook):
+        base = {"font_name": "Times New Roman", "font_size": 12, "valign": "vcenter"}
+        self.title = wb.add_format({**base, "bold": True, "font_size": 14, "align": "center"})
+        self.subtitle = wb.add_format({**base, "bold": True, "align": "center"})
+        self.label = wb.add_format({**base, "bold": True})
+        self.value = wb.add_format({**base, "text_wrap": True})
+        self.input = wb.add_format({**base, "locked": False, "bg_color": "#FFF8DC", "border": 1})
+        self.head = wb.add_format({**base, "bold": True, "align": "center", "text_wrap": True, "border": 1, "bg_color": "#D9E1F2"})
+        self.cell = wb.add_format({**base, "text_wrap": True, "border": 1, "valign": "top"})
+        self.center = wb.add_format({**base, "align": "center", "border": 1, "valign": "top"})
+        self.score = wb.add_format({**base, "align": "center", "border": 1, "valign": "top", "locked": False, "bg_color": "#FFF8DC"})
+        self.evidence = wb.add_format({**base, "text_wrap": True, "border": 1, "valign": "top", "locked": False, "bg_color": "#FFF8DC"})
+        self.total = wb.add_format({**base, "bold": True, "align": "center", "border": 1})
+        self.date = wb.add_format({**base, "num_format": "dd/mm/yyyy"})
+
+
+def _write_value(ws, r: int, c: int, value: object, fmt) -> None:
+    if value is None or value == "":
+        ws.write_blank(r, c, None, fmt)
+    elif isinstance(value, (dt.date, dt.datetime)):
+        ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()) if not isinstance(value, dt.datetime) else value, fmt)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        ws.write_number(r, c, value, fmt)
+    else:
+        ws.write_string(r, c, str(value), fmt)
+
+
+def write_form(wb: xlsxwriter.Workbook, spec: FormSpec, rules: Rules, *, blank: bool = False) -> None:
+    """Write one form on a new sheet of ``wb``."""
+    ws = wb.add_worksheet(spec.sheet)
+    fmt = _Formats(wb)
+    kind = rules.kinds[spec.kind]
+    r0, c0 = spec.origin
+    ws.set_column(c0, c0, 6)
+    ws.set_column(c0 + 1, c0 + 1, 60)
+    ws.set_column(c0 + 2, c0 + 3, 11)
+    ws.set_column(c0 + 4, c0 + 4, 40)
+    ws.merge_range(r0, c0, r0, c0 + 4, rules.form.title.upper(), fmt.title)
+    ws.merge_range(r0 + 1, c0, r0 + 1, c0 + 4, f"{kind.title}.", fmt.subtitle)
+
+    r = r0 + 3
+    for name, label, value in _labels(spec, rules):
+        if blank:
+            ws.write_string(r, c0 + 1, f"{label}:", fmt.label)
+            ws.merge_range(r, c0 + 2, r, c0 + 4, "", fmt.input)
+            if name == "kind":
+                ws.write_string(r, c0 + 2, kind.name, fmt.input)
+                ws.data_validation(r, c0 + 2, r, c0 + 2, {"validate": "list", "source": [k.name for k in rules.kinds.values()]})
+            elif name == "year":
+                ws.data_validation(r, c0 + 2, r, c0 + 2, {"validate": "integer", "criteria": "between", "minimum": 2000, "maximum": 2100})
+            elif name in ("group", "field"):
+                col = "A" if name == "group" else "B"
+                n = len(rules.groups if name == "group" else rules.fields)
+                ws.data_validation(r, c0 + 2, r, c0 + 2, {"validate": "list", "source": f"={LISTS_SHEET}!${col}$2:${col}${n + 1}"})
+            elif name == "date":
+                ws.write_blank(r, c0 + 2, None, wb.add_format({"locked": False, "bg_color": "#FFF8DC", "border": 1, "num_format": "dd/mm/yyyy", "font_name": "Times New Roman", "font_size": 12}))
+        elif spec.inline_labels:
+            shown = value.strftime("%d/%m/%Y") if isinstance(value, dt.date) else ("" if value is None else value)
+            ws.write_string(r, c0 + 1, f"{label}: {shown}", fmt.value)
+        else:
+            ws.write_string(r, c0 + 1, f"{label}:", fmt.label)
+            _write_value(ws, r, c0 + 2, value, fmt.date if isinstance(value, dt.date) else fmt.value)
+        r += 1
+
+    r += 1
+    cols = rules.form.columns
+    if spec.two_row_header:
+        ws.merge_range(r, c0, r + 1, c0, cols["stt"][0], fmt.head)
+        ws.merge_range(r, c0 + 1, r + 1, c0 + 1, cols["criterion"][0], fmt.head)
+        ws.merge_range(r, c0 + 2, r, c0 + 3, "Điểm", fmt.head)
+        ws.write_string(r + 1, c0 + 2, "Chuẩn", fmt.head)
+        ws.write_string(r + 1, c0 + 3, "Tự chấm", fmt.head)
+        ws.merge_range(r, c0 + 4, r + 1, c0 + 4, cols["evidence"][0], fmt.head)
+        r += 2
+    else:
+        for i, col in enumerate(("stt", "criterion", "standard", "score", "evidence")):
+            ws.write_string(r, c0 + i, cols[col][0], fmt.head)
+        r += 1
+    ws.repeat_rows(r - 1)
+
+    first = r
+    scores = spec.scores if spec.scores is not None else [c.points for c in kind.criteria]
+    evidence = spec.evidence if spec.evidence is not None else [
+        f"Báo cáo số {10 + i}/BC-UBND ngày 15/6/{spec.year}" for i in range(len(kind.criteria))
+    ]
+    standards = spec.standards if spec.standards is not None else [c.points for c in kind.criteria]
+    n = max(len(scores), len(kind.criteria)) if not blank else len(kind.criteria)
+    numeric_total = 0.0
+    for i in range(n):
+        crit = kind.criteria[i] if i < len(kind.criteria) else None
+        ws.write_string(r, c0, f"{i + 1:02d}", fmt.center)
+        ws.write_string(r, c0 + 1, crit.text if crit else "", fmt.cell)
+        _write_value(ws, r, c0 + 2, standards[i] if i < len(standards) else None, fmt.center)
+        if blank:
+            ws.write_blank(r, c0 + 3, None, fmt.score)
+            ws.data_validation(r, c0 + 3, r, c0 + 3, {
+                "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": crit.points,
+                "input_title": "Điểm tự chấm", "input_message": f"Từ 0 đến {format_number(crit.points)} điểm",
+                "error_title": "Điểm không hợp lệ", "error_message": f"Điểm tự chấm phải từ 0 đến {format_number(crit.points)}.",
+            })
+            ws.write_string(r, c0 + 4, "", fmt.evidence)
+            ws.write_comment(r, c0 + 4, crit.evidence, {"x_scale": 2})
+        else:
+            score = scores[i] if i < len(scores) else None
+            if isinstance(score, (int, float)) and not isinstance(score, bool):
+                numeric_total += score
+                if spec.scores_as_text:
+                    score = format_number(score)
+            _write_value(ws, r, c0 + 3, score, fmt.score)
+            ev = evidence[i] if i < len(evidence) else ""
+            _write_value(ws, r, c0 + 4, ev, fmt.evidence)
+        ws.set_row(r, 60)
+        r += 1
+    last = r - 1
+    ws.write_blank(r, c0, None, fmt.total)
+    ws.write_string(r, c0 + 1, rules.form.total_row[0], fmt.total)
+    ws.write_number(r, c0 + 2, kind.total, fmt.total)
+    score_col = xlsxwriter.utility.xl_col_to_name(c0 + 3)
+    formula = f"=SUM({score_col}{first + 1}:{score_col}{last + 1})"
+    if blank or spec.total == "formula":
+        ws.write_formula(r, c0 + 3, formula, fmt.total, 0 if blank else numeric_total)
+    elif spec.total == "value":
+        ws.write_number(r, c0 + 3, numeric_total, fmt.total)
+    elif spec.total != "none":
+        _write_value(ws, r, c0 + 3, spec.total, fmt.total)
+    ws.write_blank(r, c0 + 4, None, fmt.total)
+
+    ws.set_paper(9)  # A4
+    ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=1.2, right=0.6, top=0.8, bottom=0.8)
+    ws.center_horizontally()
+    if spec.hidden:
+        ws.hide()
+    if blank:
+        ws.protect("", {"format_columns": True, "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True})
+        ws.activate()
+
+
+def write_workbook(path: Path, specs: list[FormSpec], rules: Rules) -> Path:
+    """A workbook with one filled-in form per sheet, as a unit would send it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    for spec in specs:
+        write_form(wb, spec, rules)
+    wb.close()
+    return path
+
+
+def write_templates(outdir: Path, rules: Rules) -> list[Path]:
+    """The blank forms, one per kind, from the rules file."""
+    from .text import slug
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for code, kind in rules.kinds.items():
+        path = outdir / f"mau_{slug(kind.name)}.xlsx"
+        tmp = path.with_name(f".{path.name}.tmp")
+        wb = xlsxwriter.Workbook(str(tmp))
+        spec = FormSpec(kind=code, year=None, name="", group="", model="", field="", period="", date=None, sheet=kind.name[:31])
+        write_form(wb, spec, rules, blank=True)
+        lists = wb.add_worksheet(LISTS_SHEET)
+        lists.write_string(0, 0, rules.group_label)
+        lists.write_string(0, 1, rules.form.labels["field"][0])
+        for i, g in enumerate(rules.groups, start=1):
+            lists.write_string(i, 0, g)
+        for i, f in enumerate(rules.fields, start=1):
+            lists.write_string(i, 1, f)
+        lists.hide()
+        wb.close()
+        tmp.replace(path)
+        written.append(path)
+    return written

@@ -1,0 +1,86 @@
+"""Text normalisation and the matching key used for labels, groups and fields.
+
+Vietnamese text reaches us in many spellings of the same words: NFC or NFD, the tone mark on
+either vowel ("Hòa" / "Hoà"), upper or lower case, hyphens, dashes or commas between words,
+non-breaking and zero-width spaces. ``key`` folds all of those into one comparable string
+while keeping the letters that tell names apart (â, ă, ê, ô, ơ, ư, đ and the tone itself).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Tone marks as combining characters (grave, acute, tilde, hook above, dot below). Their
+# position inside a syllable varies by keyboard and era; their presence does not.
+_TONES = {"\u0300": "2", "\u0301": "1", "\u0303": "4", "\u0309": "3", "\u0323": "5"}
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PUNCT = re.compile(r"[\-\u2010-\u2015\u2212,.;:/\\()\[\]\"'“”‘’«»_*•+&]+")
+
+
+def clean(value: object) -> str:
+    """Text of a cell as a person reads it: NFC, invisible characters gone, spaces collapsed."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+    text = _CONTROL.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _syllable_key(word: str) -> str:
+    tone = ""
+    base = []
+    for ch in unicodedata.normalize("NFD", word):
+        if ch in _TONES:
+            tone = _TONES[ch]
+        else:
+            base.append(ch)
+    return unicodedata.normalize("NFC", "".join(base)) + tone
+
+
+def key(value: object) -> str:
+    """Matching key: case-folded, tone kept per syllable, punctuation folded into spaces."""
+    text = _PUNCT.sub(" ", clean(value).casefold())
+    return " ".join(_syllable_key(w) for w in text.split())
+
+
+def plain(value: object) -> str:
+    """ASCII letters and digits only ("Huyện Vạn Ninh" -> "huyen van ninh")."""
+    text = clean(value).casefold().replace("đ", "d")
+    text = unicodedata.normalize("NFD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def slug(value: object, limit: int = 60) -> str:
+    """A file name part safe on every system: ascii, lowercase, underscores, bounded length."""
+    text = plain(value).replace(" ", "_")[:limit].strip("_")
+    return text or "khong_ten"
+
+
+def format_number(value: float) -> str:
+    """A score as Vietnamese staff write it: 13,5 and 14 (never 14.0)."""
+    if value is None or value != value:
+        return ""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d+)?|[.,]\d+)$")
+
+
+def parse_number(value: object) -> float | None:
+    """A number typed as a number or as text with a decimal comma; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if value == value else None
+    if isinstance(value, str):
+        text = clean(value).replace(" ", "")
+        if _NUMBER.match(text):
+            return float(text.replace(",", "."))
+    return None

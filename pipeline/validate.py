@@ -1,0 +1,104 @@
+"""Stage 3: check every parsed form against the rules, with pandera, all forms at once.
+
+Two pandera calls for the whole run (forms, criteria), lazily, so each file gets all its
+problems at once. Each failure case becomes a Finding at the cell kept for its field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pandera.pandas as pa
+
+from schemas.forms import criteria_schema, form_schema
+
+from .findings import Finding, finding
+from .rules import Rules
+from .text import format_number
+
+
+def _prepare(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add what the checks compare against: the rubric's points per row, the sum of scores."""
+    points = {(code, c.stt): c.points for code, kd in rules.kinds.items() for c in kd.criteria}
+    criteria = criteria.copy()
+    kinds = criteria.form_id.map(forms.kind)
+    criteria["points"] = pd.Series(
+        [points.get((k, p)) for k, p in zip(kinds, criteria.pos, strict=False)], index=criteria.index, dtype="float64"
+    )
+    all_ok = criteria.groupby("form_id").score_state.agg(lambda s: bool((s == "ok").all()))
+    sums = criteria.groupby("form_id").score.sum()
+    forms = forms.copy()
+    forms["score_sum"] = sums.where(all_ok).reindex(forms.index).astype("float64")
+    return forms, criteria
+
+
+def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[tuple[str, object]]:
+    """(check error, row index) of every failing row, once per check."""
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.dropna(subset=["index"])
+        pairs = {(str(c), i) for c, i in zip(cases["check"], cases["index"], strict=False)}
+        return sorted(pairs, key=lambda p: (str(p[1]), p[0]))
+    return []
+
+
+def _form_finding(code: str, field: str, row: pd.Series, rules: Rules) -> Finding:
+    f = row.file, row.sheet
+    if code == "info-missing":
+        label = rules.form.labels[field][0]
+        if field == "name" and row.kind in rules.kinds and rules.kinds[row.kind].name_label:
+            label = rules.kinds[row.kind].name_label
+        return finding(code, *f, row[f"cell_{field}"], label=label)
+    if code == "kind-unknown":
+        names = " hoặc ".join(kd.name for kd in rules.kinds.values())
+        return finding(code, *f, row.cell_kind, row.kind_raw, names)
+    if code == "year-invalid":
+        return finding(code, *f, row.cell_year, row.year_raw, dt.date.today().year)
+    if code == "group-unknown":
+        return finding(code, *f, row.cell_group, row.group_raw, "; ".join(rules.groups), label=rules.group_label)
+    if code == "field-unknown":
+        return finding(code, *f, row.cell_field, row.field_raw, "; ".join(rules.fields))
+    if code == "date-invalid":
+        return finding(code, *f, row.cell_date, row.date_raw, "20/08/2024")
+    if code == "criteria-count":
+        expected = len(rules.kinds[row.kind].criteria) if row.kind in rules.kinds else ""
+        return finding(code, *f, row.cell_table, row.n_criteria, expected)
+    if code == "total-not-number":
+        return finding(code, *f, row.cell_total, row.total_raw)
+    if code == "total-mismatch":
+        return finding(code, *f, row.cell_total, format_number(row.stated_total), format_number(row.score_sum))
+    raise KeyError(code)
+
+
+def _criterion_finding(code: str, row: pd.Series, form: pd.Series) -> Finding:
+    f = form.file, form.sheet
+    stt = f"{row.pos:02d}"
+    if code == "criterion-order":
+        return finding(code, *f, row.cell_stt, row.stt_raw or "(trống)", stt, stt=stt)
+    if code == "standard-mismatch":
+        return finding(code, *f, row.cell_standard, row.standard_raw or "(trống)", format_number(row.points), stt=stt)
+    if code == "score-empty":
+        return finding(code, *f, row.cell_score, stt=stt)
+    if code == "score-not-number":
+        return finding(code, *f, row.cell_score, row.score_raw, stt=stt)
+    if code in ("score-negative", "score-above-max"):
+        return finding(code, *f, row.cell_score, format_number(row.score), format_number(row.points), stt=stt)
+    raise KeyError(code)
+
+
+def validate(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame, list[Finding]]:
+    """Findings for every form; returns the forms frame with ``score_sum`` and ``rejected``."""
+    forms, criteria = _prepare(forms, criteria, rules)
+    out: list[Finding] = []
+    for check, idx in _failures(form_schema(rules), forms):
+        code, _, field = check.partition(":")
+        out.append(_form_finding(code, field, forms.loc[idx], rules))
+    for check, idx in _failures(criteria_schema(rules), criteria):
+        code = check.partition(":")[0]
+        row = criteria.loc[idx]
+        out.append(_criterion_finding(code, row, forms.loc[row.form_id]))
+    errors = {(f.file, f.sheet) for f in out if f.is_error}
+    forms["rejected"] = [(fi, sh) in errors for fi, sh in zip(forms.file, forms.sheet, strict=False)]
+    return forms, criteria, sorted(out)

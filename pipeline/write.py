@@ -1,0 +1,391 @@
+"""Stage 7: the workbooks and CSV files staff print, sign and email.
+
+Per year, in ``outputs/<year>/``: the consolidated workbook, one workbook per group, and the
+two CSV files. Every file is written beside its final place and moved in when complete, so a
+crash never leaves half a workbook where the last good one stood. Text that came from a
+submitted workbook is always written as a string, never as a formula or a link.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from .aggregate import YearResult, summarise
+from .discover import Skipped
+from .findings import SKIPS, Finding
+from .rank import SUPERSEDED, TIE
+from .rules import GROUP_AWARD, PROPOSAL, Rules
+from .text import slug
+
+
+class OutputError(Exception):
+    """The output folder cannot be written; the run cannot go on."""
+
+
+# Headings and fixed words of the output workbooks. Names of groups, kinds, fields and awards
+# are not here: they come from the rules file.
+LABELS = {
+    "title": "TỔNG HỢP KẾT QUẢ TỰ ĐÁNH GIÁ CHẤM ĐIỂM ĐIỂN HÌNH “{movement}” NĂM {year}",
+    "title_group": "KẾT QUẢ TỰ ĐÁNH GIÁ CHẤM ĐIỂM ĐIỂN HÌNH “{movement}” NĂM {year} — {group}",
+    "subtitle": "Tỉnh {province} · Lập ngày {date} từ {n} tệp hồ sơ",
+    "sheet_summary": "Tổng hợp",
+    "sheet_awards": "Khen thưởng",
+    "sheet_ineligible": "Không đủ điều kiện",
+    "sheet_rejected": "Hồ sơ bị từ chối",
+    "sheet_skipped": "Tệp bỏ qua",
+    "no": "STT",
+    "kind": "Loại",
+    "received": "Số hồ sơ nhận",
+    "rejected": "Bị từ chối",
+    "valid": "Hợp lệ",
+    "superseded": "Đã thay thế",
+    "eligible": "Đủ điều kiện",
+    "tied": "Đồng hạng",
+    "total_row": "Tổng cộng",
+    "unknown": "(Chưa xác định)",
+    "rank": "Hạng",
+    "name": "Tên tập thể / cá nhân",
+    "unit_code": "Mã đơn vị",
+    "commune": "Xã/phường/thị trấn",
+    "field": "Lĩnh vực",
+    "model": "Tên mô hình, điển hình",
+    "criterion": "TC{stt}",
+    "total": "Tổng điểm",
+    "is_eligible": "Đủ điều kiện",
+    "yes": "Có",
+    "no_": "Không",
+    "award": "Khen thưởng",
+    "note": "Lý do / ghi chú",
+    "file": "Tệp",
+    "sheet": "Trang tính",
+    "cell": "Ô",
+    "severity": "Mức",
+    "error": "Lỗi",
+    "warning": "Cảnh báo",
+    "message": "Nội dung",
+    "reason": "Lý do bỏ qua",
+    "award_tie": "Đồng hạng — Hội đồng xét",
+    "award_superseded": "Đã thay bằng hồ sơ nộp sau",
+    "nothing": "Không có.",
+}
+
+KET_QUA_COLUMNS = ["file", "sheet", "unit_code", "name", "kind", "group", "field", "year",
+                   "total", "eligible", "reasons", "rank", "award"]
+LOI_COLUMNS = ["file", "sheet", "cell", "message"]
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write to a temporary file beside ``path``, then move it into place in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _cell_order(cell: str) -> tuple[int, str]:
+    m = re.match(r"([A-Z]+)(\d+)$", cell or "")
+    return (int(m[2]), m[1].rjust(3)) if m else (0, "")
+
+
+def _finding_order(f: Finding) -> tuple:
+    return (f.file, f.sheet, _cell_order(f.cell), f.code)
+
+
+def _number(value: object) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return f"{float(value):g}"
+
+
+def _reasons(row: pd.Series) -> list[str]:
+    return [*row.reasons, *([row.note] if row.note else [])]
+
+
+def _csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(header)
+    w.writerows(rows)
+    # UTF-8 with BOM: Excel on Windows opens it with the Vietnamese letters intact.
+    _atomic(path, lambda p: p.write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")))
+
+
+def write_csvs(result: YearResult, folder: Path) -> None:
+    accepted = result.forms[~result.forms.rejected].sort_values(["file", "sheet"])
+    rows = [
+        [r.file, r.sheet, r.unit_code, r["name"], r.kind, r.group, r.field, int(r.year),
+         _number(r.total), "true" if r.eligible else "false", "; ".join(_reasons(r)),
+         "" if pd.isna(r["rank"]) else int(r["rank"]), r.award]
+        for _, r in accepted.iterrows()
+    ]
+    _csv(folder / "ket_qua.csv", KET_QUA_COLUMNS, rows)
+    findings = sorted(result.findings, key=_finding_order)
+    _csv(folder / "loi.csv", LOI_COLUMNS, [[f.file, f.sheet, f.cell, f.message] for f in findings])
+
+
+# --- workbooks -------------------------------------------------------------------------------
+
+
+class _Book:
+    """An xlsxwriter workbook with the formats and table layout every output sheet shares."""
+
+    def __init__(self, path: Path):
+        # Text from submissions must stay text: no formulas, links or numbers made from strings.
+        self.wb = xlsxwriter.Workbook(str(path), {
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+        })
+        base = {"font_name": "Times New Roman", "font_size": 12, "valign": "top"}
+        self.f_title = self.wb.add_format({**base, "bold": True, "font_size": 14})
+        self.f_sub = self.wb.add_format({**base, "italic": True})
+        self.f_head = self.wb.add_format({**base, "bold": True, "text_wrap": True, "border": 1,
+                                          "align": "center", "valign": "vcenter", "bg_color": "#D9E1F2"})
+        self.f_text = self.wb.add_format({**base, "text_wrap": True, "border": 1})
+        self.f_num = self.wb.add_format({**base, "border": 1, "align": "center", "num_format": "0.##;-0.##;0"})
+        self.f_int = self.wb.add_format({**base, "border": 1, "align": "center", "num_format": "0"})
+        self.f_total = self.wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#F2F2F2"})
+        self.f_total_num = self.wb.add_format({**base, "bold": True, "border": 1, "align": "center",
+                                               "bg_color": "#F2F2F2", "num_format": "0"})
+        self.sheet_names: set[str] = set()
+
+    def sheet(self, name: str):
+        clean = re.sub(r"[\[\]:*?/\\]", " ", name).strip("' ")[:31] or "Sheet"
+        candidate, n = clean, 2
+        while candidate.casefold() in self.sheet_names:
+            suffix = f" ({n})"
+            candidate, n = clean[: 31 - len(suffix)] + suffix, n + 1
+        self.sheet_names.add(candidate.casefold())
+        return self.wb.add_worksheet(candidate)
+
+    def table(self, ws, title: str, subtitle: str, columns: list[tuple[str, int, str]],
+              rows: list[list[object]], totals: list[object] | None = None, landscape: bool = True) -> None:
+        """Title, subtitle, a header row, the rows; frozen header, filter, widths, A4 print set-up.
+
+        ``columns`` holds (heading, width, kind) with kind "text", "num" or "int".
+        """
+        last_col = len(columns) - 1
+        ws.merge_range(0, 0, 0, max(last_col, 1), title, self.f_title)
+        ws.write_string(1, 0, subtitle, self.f_sub)
+        head = 3
+        for c, (heading, width, _) in enumerate(columns):
+            ws.write_string(head, c, heading, self.f_head)
+            ws.set_column(c, c, width)
+        r = head + 1
+        for row in rows:
+            self._row(ws, r, row, columns, self.f_text, {"num": self.f_num, "int": self.f_int})
+            r += 1
+        if not rows:
+            ws.write_string(r, 0, LABELS["nothing"], self.f_sub)
+        ws.freeze_panes(head + 1, 0)
+        if rows:
+            ws.autofilter(head, 0, r - 1, last_col)
+        if totals:
+            self._row(ws, r, totals, columns, self.f_total, {"num": self.f_total_num, "int": self.f_total_num})
+        ws.set_paper(9)
+        if landscape:
+            ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(head)
+        ws.set_margins(left=1.2, right=0.6, top=0.8, bottom=0.8)
+        ws.set_footer("&CTrang &P/&N")
+
+    @staticmethod
+    def _row(ws, r: int, values: list[object], columns, text_fmt, num_fmts) -> None:
+        for c, value in enumerate(values):
+            kind = columns[c][2]
+            if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
+                ws.write_blank(r, c, None, num_fmts.get(kind, text_fmt))
+            elif kind in num_fmts and isinstance(value, (int, float)):
+                ws.write_number(r, c, value, num_fmts[kind])
+            else:
+                ws.write_string(r, c, str(value), text_fmt)
+
+    def close(self) -> None:
+        self.wb.close()
+
+
+def _award_label(code: str, rules: Rules) -> str:
+    if code in rules.awards:
+        return rules.awards[code].short
+    return {TIE: LABELS["award_tie"], SUPERSEDED: LABELS["award_superseded"]}.get(code, "")
+
+
+def _group_label(group: str) -> str:
+    return group or LABELS["unknown"]
+
+
+def _summary_sheet(book: _Book, result: YearResult, summary: pd.DataFrame, rules: Rules, title: str, subtitle: str) -> None:
+    award, proposal = rules.awards[GROUP_AWARD], rules.awards[PROPOSAL]
+    columns = [
+        (LABELS["no"], 5, "int"), (rules.group_label, 28, "text"), (LABELS["kind"], 10, "text"),
+        (LABELS["received"], 10, "int"), (LABELS["rejected"], 10, "int"), (LABELS["valid"], 10, "int"),
+        (LABELS["superseded"], 10, "int"), (LABELS["eligible"], 10, "int"),
+        (award.short, 12, "int"), (proposal.short, 12, "int"), (LABELS["tied"], 10, "int"),
+    ]
+    body = summary[summary.group.notna()]
+    rows = [
+        [i, _group_label(r.group), rules.kind_name(r.kind) if r.kind else LABELS["unknown"],
+         r.received, r.rejected, r.valid, r.superseded, r.eligible, r.awarded, r.proposed, r.tied]
+        for i, r in enumerate(body.itertuples(), start=1)
+    ]
+    t = summary[summary.group.isna()].iloc[0]
+    totals = ["", LABELS["total_row"], "", t.received, t.rejected, t.valid, t.superseded,
+              t.eligible, t.awarded, t.proposed, t.tied]
+    book.table(book.sheet(LABELS["sheet_summary"]), title, subtitle, columns, rows, totals)
+
+
+def _sort_key_ranked(rules: Rules) -> Callable[[pd.Series], tuple]:
+    kind_order = {k: i for i, k in enumerate(rules.kinds)}
+
+    def sort_key(r: pd.Series) -> tuple:
+        state = 0 if r.eligible and not r.superseded else (1 if not r.superseded else 2)
+        rank = r["rank"] if not pd.isna(r["rank"]) else 10**6
+        return (kind_order.get(r.kind, 99), state, rank, -(r.total if not pd.isna(r.total) else 0), r.file, r.sheet)
+
+    return sort_key
+
+
+def _ranked_sheet(book: _Book, group: str, forms: pd.DataFrame, rules: Rules, title: str, subtitle: str) -> None:
+    n_crit = max(len(k.criteria) for k in rules.kinds.values())
+    columns = [
+        (LABELS["rank"], 6, "int"), (LABELS["kind"], 9, "text"), (LABELS["name"], 30, "text"),
+        (LABELS["unit_code"], 12, "text"), (LABELS["commune"], 16, "text"), (LABELS["field"], 16, "text"),
+        (LABELS["model"], 30, "text"),
+        *[(LABELS["criterion"].format(stt=f"{i:02d}"), 6, "num") for i in range(1, n_crit + 1)],
+        (LABELS["total"], 8, "num"), (LABELS["is_eligible"], 9, "text"), (LABELS["award"], 18, "text"),
+        (LABELS["note"], 50, "text"), (LABELS["file"], 24, "text"), (LABELS["sheet"], 12, "text"),
+    ]
+    accepted = forms[(forms.group == group) & ~forms.rejected]
+    key = _sort_key_ranked(rules)
+    rows = []
+    for _, r in sorted(accepted.iterrows(), key=lambda x: key(x[1])):
+        scores = (r.scores + [None] * n_crit)[:n_crit]
+        rows.append([
+            None if pd.isna(r["rank"]) else int(r["rank"]), rules.kind_name(r.kind), r["name"],
+            r.unit_code, r.commune, r.field, r.model, *scores, r.total,
+            LABELS["yes"] if r.eligible else LABELS["no_"], _award_label(r.award, rules),
+            "\n".join(_reasons(r)), r.file, r.sheet,
+        ])
+    book.table(book.sheet(group), title, subtitle, columns, rows)
+
+
+def _awards_sheet(book: _Book, forms: pd.DataFrame, rules: Rules, title: str, subtitle: str) -> None:
+    columns = [
+        (rules.group_label, 24, "text"), (LABELS["kind"], 9, "text"), (LABELS["rank"], 6, "int"),
+        (LABELS["name"], 30, "text"), (LABELS["unit_code"], 12, "text"), (LABELS["model"], 32, "text"),
+        (LABELS["field"], 16, "text"), (LABELS["total"], 8, "num"), (LABELS["award"], 22, "text"),
+        (LABELS["note"], 40, "text"),
+    ]
+    group_order = {g: i for i, g in enumerate(rules.groups)}
+    kind_order = {k: i for i, k in enumerate(rules.kinds)}
+    won = forms[forms.award.isin([PROPOSAL, GROUP_AWARD, TIE])]
+    won = sorted(won.iterrows(), key=lambda x: (group_order.get(x[1].group, 99), kind_order.get(x[1].kind, 99), x[1]["rank"], x[1].file))
+    rows = [
+        [r.group, rules.kind_name(r.kind), int(r["rank"]), r["name"], r.unit_code, r.model, r.field,
+         r.total, _award_label(r.award, rules), r.note]
+        for _, r in won
+    ]
+    book.table(book.sheet(LABELS["sheet_awards"]), title, subtitle, columns, rows)
+
+
+def _ineligible_sheet(book: _Book, forms: pd.DataFrame, rules: Rules, title: str, subtitle: str) -> None:
+    columns = [
+        (rules.group_label, 24, "text"), (LABELS["kind"], 9, "text"), (LABELS["name"], 30, "text"),
+        (LABELS["unit_code"], 12, "text"), (LABELS["total"], 8, "num"), (LABELS["note"], 70, "text"),
+        (LABELS["file"], 24, "text"), (LABELS["sheet"], 12, "text"),
+    ]
+    group_order = {g: i for i, g in enumerate(rules.groups)}
+    out = forms[~forms.rejected & ~forms.superseded & ~forms.eligible]
+    out = sorted(out.iterrows(), key=lambda x: (group_order.get(x[1].group, 99), x[1].kind, -x[1].total, x[1].file, x[1].sheet))
+    rows = [
+        [r.group, rules.kind_name(r.kind), r["name"], r.unit_code, r.total, "\n".join(r.reasons), r.file, r.sheet]
+        for _, r in out
+    ]
+    book.table(book.sheet(LABELS["sheet_ineligible"]), title, subtitle, columns, rows)
+
+
+def _rejected_sheet(book: _Book, findings: list[Finding], title: str, subtitle: str) -> None:
+    columns = [
+        (LABELS["file"], 30, "text"), (LABELS["sheet"], 14, "text"), (LABELS["cell"], 7, "text"),
+        (LABELS["severity"], 9, "text"), (LABELS["message"], 90, "text"),
+    ]
+    rows = [
+        [f.file, f.sheet, f.cell, LABELS["error" if f.is_error else "warning"], f.message]
+        for f in sorted(findings, key=_finding_order)
+    ]
+    book.table(book.sheet(LABELS["sheet_rejected"]), title, subtitle, columns, rows)
+
+
+def _skipped_sheet(book: _Book, skipped: list[Skipped], title: str, subtitle: str) -> None:
+    columns = [(LABELS["file"], 50, "text"), (LABELS["reason"], 60, "text")]
+    rows = [[s.rel, SKIPS[s.reason]] for s in skipped]
+    book.table(book.sheet(LABELS["sheet_skipped"]), title, subtitle, columns, rows, landscape=False)
+
+
+def _subtitle(rules: Rules, result: YearResult, today: dt.date) -> str:
+    files = result.files_read or result.forms.file.nunique()
+    return LABELS["subtitle"].format(province=rules.province, date=today.strftime("%d/%m/%Y"), n=files)
+
+
+def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date | None = None) -> list[Path]:
+    """Every output of one year; returns the paths written."""
+    today = today or dt.date.today()
+    folder = outputs / str(result.year)
+    written = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_csvs(result, folder)
+        written += [folder / "ket_qua.csv", folder / "loi.csv"]
+        subtitle = _subtitle(rules, result, today)
+        title = LABELS["title"].format(movement=rules.movement.upper(), year=result.year)
+        groups_present = [g for g in rules.groups if (result.forms.group == g).any()]
+
+        def consolidated(path: Path) -> None:
+            book = _Book(path)
+            _summary_sheet(book, result, result.summary, rules, title, subtitle)
+            for g in groups_present:
+                gt = LABELS["title_group"].format(movement=rules.movement.upper(), year=result.year, group=g)
+                _ranked_sheet(book, g, result.forms, rules, gt, subtitle)
+            _awards_sheet(book, result.forms, rules, title, subtitle)
+            _ineligible_sheet(book, result.forms, rules, title, subtitle)
+            _rejected_sheet(book, result.findings, title, subtitle)
+            _skipped_sheet(book, result.skipped, title, subtitle)
+            book.close()
+
+        path = folder / f"tong_hop_{result.year}.xlsx"
+        _atomic(path, consolidated)
+        written.append(path)
+
+        for g in groups_present:
+            forms = result.forms[result.forms.group == g]
+            files = set(forms.file + "\0" + forms.sheet)
+            findings = [f for f in result.findings if f"{f.file}\0{f.sheet}" in files]
+            gt = LABELS["title_group"].format(movement=rules.movement.upper(), year=result.year, group=g)
+
+            def group_book(path: Path, g=g, forms=forms, findings=findings, gt=gt) -> None:
+                book = _Book(path)
+                _summary_sheet(book, result, summarise(forms, rules, groups=[g]), rules, gt, subtitle)
+                _ranked_sheet(book, g, forms, rules, gt, subtitle)
+                _awards_sheet(book, forms, rules, gt, subtitle)
+                _ineligible_sheet(book, forms, rules, gt, subtitle)
+                _rejected_sheet(book, findings, gt, subtitle)
+                book.close()
+
+            gpath = folder / "theo_nhom" / f"{slug(g)}_{result.year}.xlsx"
+            _atomic(gpath, group_book)
+            written.append(gpath)
+    except OSError as exc:
+        raise OutputError(f"Không ghi được vào thư mục kết quả {outputs}: {exc.strerror or exc}.") from exc
+    return written
