@@ -101,8 +101,8 @@ def by_year(
     main = run_year(forms, year)
     forms = forms.copy()
     forms["out_year"] = forms.year.fillna(main).astype(int) if len(forms) else pd.Series(dtype=int)
-    where = {(f, s): y for f, s, y in zip(forms.file, forms.sheet, forms.out_year, strict=False)}
-    rejected = {(f, s) for f, s, r in zip(forms.file, forms.sheet, forms.rejected, strict=False) if r}
+    where = {(f, s): y for f, s, y in zip(forms.file, forms.sheet, forms.out_year, strict=True)}
+    rejected = {(f, s) for f, s, r in zip(forms.file, forms.sheet, forms.rejected, strict=True) if r}
     years = sorted({main, *forms.out_year.tolist()})
     results = []
     for y in years:

@@ -47,9 +47,9 @@ def main() -> None:
 
 
 @main.command("run")
-@click.option("--inputs", type=click.Path(file_okay=False, path_type=Path), default=Path("inputs"),
+@click.option("--inputs", type=click.Path(path_type=Path), default=Path("inputs"),
               show_default=True, help="Thư mục chứa các tệp đơn vị gửi (đọc cả thư mục con).")
-@click.option("--outputs", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs"),
+@click.option("--outputs", type=click.Path(path_type=Path), default=Path("outputs"),
               show_default=True, help="Thư mục ghi kết quả.")
 @RULES_OPTION
 @click.option("--year", type=click.IntRange(1900, 2199), default=None,
@@ -72,7 +72,7 @@ def run_cmd(inputs: Path, outputs: Path, rules_path: Path, year: int | None) -> 
 
 
 @main.command("templates")
-@click.option("--outputs", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs"),
+@click.option("--outputs", type=click.Path(path_type=Path), default=Path("outputs"),
               show_default=True, help="Biểu mẫu trống được ghi vào <outputs>/mau/.")
 @RULES_OPTION
 def templates_cmd(outputs: Path, rules_path: Path) -> None:
@@ -92,7 +92,7 @@ def templates_cmd(outputs: Path, rules_path: Path) -> None:
 
 
 @main.command("demo")
-@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("build/demo"),
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("build/demo"),
               show_default=True, help="Thư mục nháp: hồ sơ mẫu vào <dir>/inputs, kết quả vào <dir>/outputs.")
 @RULES_OPTION
 def demo_cmd(folder: Path, rules_path: Path) -> None:

@@ -37,5 +37,5 @@ def score(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> pd.DataF
         for row in crit[crit.evidence.str.len() == 0].itertuples():
             reasons[row.form_id].append(reason("evidence-missing", stt=f"{row.pos:02d}"))
     accepted["reasons"] = pd.Series(reasons, dtype=object).reindex(accepted.index)
-    accepted["eligible"] = accepted.reasons.map(len) == 0
+    accepted["eligible"] = (accepted.reasons.map(len) == 0).astype(bool)
     return accepted

@@ -160,7 +160,7 @@ def write_form(wb: xlsxwriter.Workbook, spec: FormSpec, rules: Rules, *, blank: 
         f"Báo cáo số {10 + i}/BC-UBND ngày 15/6/{spec.year}" for i in range(len(kind.criteria))
     ]
     standards = spec.standards if spec.standards is not None else [c.points for c in kind.criteria]
-    n = max(len(scores), len(kind.criteria)) if not blank else len(kind.criteria)
+    n = len(scores) if not blank else len(kind.criteria)
     numeric_total = 0.0
     for i in range(n):
         crit = kind.criteria[i] if i < len(kind.criteria) else None

@@ -24,7 +24,7 @@ def _prepare(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple
     criteria = criteria.copy()
     kinds = criteria.form_id.map(forms.kind)
     criteria["points"] = pd.Series(
-        [points.get((k, p)) for k, p in zip(kinds, criteria.pos, strict=False)], index=criteria.index, dtype="float64"
+        [points.get((k, p)) for k, p in zip(kinds, criteria.pos, strict=True)], index=criteria.index, dtype="float64"
     )
     all_ok = criteria.groupby("form_id").score_state.agg(lambda s: bool((s == "ok").all()))
     sums = criteria.groupby("form_id").score.sum()
@@ -39,7 +39,7 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[tuple[str
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases.dropna(subset=["index"])
-        pairs = {(str(c), i) for c, i in zip(cases["check"], cases["index"], strict=False)}
+        pairs = {(str(c), i) for c, i in zip(cases["check"], cases["index"], strict=True)}
         return sorted(pairs, key=lambda p: (str(p[1]), p[0]))
     return []
 
@@ -100,5 +100,7 @@ def validate(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple
         row = criteria.loc[idx]
         out.append(_criterion_finding(code, row, forms.loc[row.form_id]))
     errors = {(f.file, f.sheet) for f in out if f.is_error}
-    forms["rejected"] = [(fi, sh) in errors for fi, sh in zip(forms.file, forms.sheet, strict=False)]
+    forms["rejected"] = pd.Series(
+        [(fi, sh) in errors for fi, sh in zip(forms.file, forms.sheet, strict=True)], index=forms.index, dtype=bool
+    )
     return forms, criteria, sorted(out)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import numbers
 import os
 import re
 from collections.abc import Callable
@@ -207,8 +208,8 @@ class _Book:
             kind = columns[c][2]
             if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
                 ws.write_blank(r, c, None, num_fmts.get(kind, text_fmt))
-            elif kind in num_fmts and isinstance(value, (int, float)):
-                ws.write_number(r, c, value, num_fmts[kind])
+            elif kind in num_fmts and isinstance(value, numbers.Real) and not isinstance(value, bool):
+                ws.write_number(r, c, float(value), num_fmts[kind])
             else:
                 ws.write_string(r, c, str(value), text_fmt)
 

@@ -1,0 +1,25 @@
+"""Helpers the tests share (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from pipeline.findings import flatten
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def codes(report) -> list[tuple[str, str]]:
+    return flatten(report.findings)
+
+
+def forms_of(report, year=None):
+    """The outcome frame of one year (the only year by default)."""
+    years = {y.year: y for y in report.years}
+    return (years[year] if year else report.years[-1]).forms

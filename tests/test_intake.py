@@ -1,0 +1,137 @@
+"""Reading forms: labels by their text, both information layouts, headers anywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+
+from pipeline.templates import FormSpec
+
+from .helpers import codes, forms_of
+
+
+def _one(report):
+    forms = forms_of(report)
+    assert len(forms) == 1
+    return forms.iloc[0]
+
+
+def test_label_and_value_in_two_cells(add, analysed):
+    add("a.xlsx", FormSpec(name="UBND xã Vạn Thắng", unit_code="VN-VT-01", commune="Vạn Thắng"))
+    f = _one(analysed())
+    assert (f["name"], f.unit_code, f.group, f.kind, f.year, f.field) == (
+        "UBND xã Vạn Thắng", "VN-VT-01", "Huyện Vạn Ninh", "tap_the", 2024, "Kinh tế")
+    assert f.date == dt.date(2024, 8, 20)
+    assert f.total == 100
+
+
+def test_label_and_value_in_one_cell(add, analysed):
+    add("a.xlsx", FormSpec(inline_labels=True, name="Hội Nông dân xã Vạn Phú", date=dt.date(2024, 7, 2)))
+    f = _one(analysed())
+    assert f["name"] == "Hội Nông dân xã Vạn Phú"
+    assert f.year == 2024
+    assert f.date == dt.date(2024, 7, 2)
+
+
+def test_two_row_merged_header_anywhere_on_the_sheet(add, analysed):
+    add("a.xlsx", FormSpec(two_row_header=True, origin=(4, 2), scores=[14, 14, 14, 14, 14, 14, 9]))
+    report = analysed()
+    f = _one(report)
+    assert f.total == 93
+    assert codes(report) == []
+
+
+def test_two_row_header_written_by_openpyxl(inputs, analysed, rules):
+    """A form typed by hand in another program: merged header cells, values typed as text."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Bang cham"
+    ws["A1"] = "BẢNG TỰ ĐÁNH GIÁ CHẤM ĐIỂM ĐIỂN HÌNH “DÂN VẬN KHÉO”"
+    ws["A2"] = "2. Đối với cá nhân điển hình \"Dân vận khéo\"."
+    info = [("Năm", "2024"), ("Họ và tên", "Trần Thị Mai"), ("Huyện", "H. Diên Khánh"),
+            ("Tên mô hình", "Dân vận khéo trong chuyển đổi số"), ("Lĩnh vực", "Văn hoá - Xã hội"),
+            ("Ngày tự chấm", "05.08.2024")]
+    for i, (label, value) in enumerate(info, start=4):
+        ws.cell(i, 1, f"{label}:")
+        ws.cell(i, 3, value)
+    ws["A11"], ws["B11"], ws["C11"], ws["E11"] = "STT", "Tiêu chí", "Điểm", "Tài liệu kiểm chứng"
+    ws["C12"], ws["D12"] = "Chuẩn", "Tự chấm"
+    for rng in ("A11:A12", "B11:B12", "C11:D11", "E11:E12"):
+        ws.merge_cells(rng)
+    for i, c in enumerate(rules.kinds["ca_nhan"].criteria):
+        r = 13 + i
+        ws.cell(r, 1, i + 1)
+        ws.cell(r, 2, c.text)
+        ws.cell(r, 3, c.points)
+        ws.cell(r, 4, str(c.points - 0.5).replace(".", ","))
+        ws.cell(r, 5, "Báo cáo số 5/BC")
+    ws.cell(20, 2, "Tổng cộng")
+    wb.save(inputs / "tay.xlsx")
+    report = analysed()
+    f = _one(report)
+    assert codes(report) == []
+    assert (f.kind, f["name"], f.group, f.field, f.total) == ("ca_nhan", "Trần Thị Mai", "Huyện Diên Khánh", "Văn hóa - xã hội", 96.5)
+    assert f.date == dt.date(2024, 8, 5)
+
+
+def test_scores_typed_as_text_with_a_decimal_comma(add, analysed):
+    add("a.xlsx", FormSpec(scores=[13.5, 15, 15, 15, 15, 15, 10], scores_as_text=True))
+    assert _one(analysed()).total == 98.5
+
+
+def test_formula_total_uses_its_cached_value(add, analysed):
+    add("a.xlsx", FormSpec(scores=[14, 14, 14, 14, 14, 14, 9], total="formula"))
+    report = analysed()
+    assert codes(report) == []
+    assert _one(report).stated_total == 93
+
+
+def test_several_forms_in_one_workbook_one_per_sheet(add, analysed):
+    add("xa.xlsx", *[FormSpec(kind="ca_nhan", name=n, sheet=f"CN{i}") for i, n in enumerate(["An", "Bình", "Chi"])])
+    forms = forms_of(analysed())
+    assert sorted(forms.sheet) == ["CN0", "CN1", "CN2"]
+    assert sorted(forms["name"]) == ["An", "Bình", "Chi"]
+
+
+def test_sheets_without_a_form_are_ignored_and_hidden_forms_are_read(add, inputs, analysed):
+    add("a.xlsx", FormSpec(sheet="Form"), FormSpec(sheet="An", hidden=True, name="Ẩn"))
+    wb = openpyxl.load_workbook(inputs / "a.xlsx")
+    wb.create_sheet("Ghi chu")["A1"] = "Ghi chú của đơn vị"
+    wb.save(inputs / "a.xlsx")
+    report = analysed()
+    assert sorted(forms_of(report).sheet) == ["An", "Form"]
+    assert codes(report) == []
+
+
+def test_kind_is_read_from_the_title_when_no_label_says_it(add, analysed):
+    add("a.xlsx", FormSpec(kind="ca_nhan", omit={"kind"}, name="Lê Văn Tám"))
+    report = analysed()
+    assert _one(report).kind == "ca_nhan"
+    assert codes(report) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "date"),
+    [("20/08/2024", dt.date(2024, 8, 20)), ("20-08-2024", dt.date(2024, 8, 20)), ("20.8.2024", dt.date(2024, 8, 20)),
+     ("ngày 5 tháng 9 năm 2024", dt.date(2024, 9, 5)), (dt.date(2024, 1, 31), dt.date(2024, 1, 31))],
+)
+def test_dates_day_first(add, analysed, typed, date):
+    add("a.xlsx", FormSpec(date=typed))
+    assert _one(analysed()).date == date
+
+
+def test_workbook_without_a_form_is_one_finding(inputs, analysed):
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Danh sách cán bộ"
+    wb.save(inputs / "list.xlsx")
+    assert codes(analysed()) == [("", "no-form-found")]
+
+
+def test_corrupt_file_is_one_finding_and_the_run_goes_on(add, inputs, analysed):
+    (inputs / "hong.xlsx").write_bytes(b"PK\x03\x04 not really")
+    add("ok.xlsx", FormSpec())
+    report = analysed()
+    assert codes(report) == [("", "file-unreadable")]
+    assert len(forms_of(report)) == 1
