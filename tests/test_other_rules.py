@@ -1,0 +1,45 @@
+"""Nothing about the groups is hard-coded: the whole run on a rules file of emulation clusters."""
+
+from __future__ import annotations
+
+import openpyxl
+from click.testing import CliRunner
+
+from pipeline.cli import main
+from pipeline.rules import load_rules
+from pipeline.templates import FormSpec, write_workbook
+
+from .helpers import ROOT, read_csv
+
+CLUSTERS = ROOT / "schemas" / "vi_du_cum_thi_dua.toml"
+
+
+def test_whole_run_on_a_province_grouped_by_clusters(tmp_path):
+    rules = load_rules(CLUSTERS)
+    inputs = tmp_path / "inputs"
+    write_workbook(inputs / "a.xlsx", [FormSpec(name="UBND phường Nha Trang", group="Cụm 1")], rules)
+    write_workbook(inputs / "b.xlsx", [FormSpec(name="UBND xã Vạn Ninh", group="cụm thi đua số 1", scores=[14, 15, 15, 15, 15, 15, 10])], rules)
+    write_workbook(inputs / "c.xlsx", [FormSpec(kind="ca_nhan", name="Phạm Thị Lan", group="Khối sở - ban - ngành")], rules)
+    write_workbook(inputs / "d.xlsx", [FormSpec(name="UBND xã Cam Lâm", group="Huyện Cam Lâm")], rules)
+    out = tmp_path / "outputs"
+    result = CliRunner().invoke(main, ["run", "--inputs", str(inputs), "--outputs", str(out), "--rules", str(CLUSTERS)])
+    assert result.exit_code == 0, result.output
+
+    rows = {r["name"]: r for r in read_csv(out / "2024" / "ket_qua.csv")}
+    assert rows["UBND phường Nha Trang"]["group"] == "Cụm thi đua số 1"
+    assert rows["UBND phường Nha Trang"]["award"] == "de_nghi_bang_khen_tinh"
+    assert rows["UBND xã Vạn Ninh"]["award"] == "giay_khen_huyen"
+    assert rows["Phạm Thị Lan"]["group"] == "Khối thi đua các sở, ban, ngành"
+    # A district of the old map is not a group of this province.
+    (err,) = read_csv(out / "2024" / "loi.csv")
+    assert (err["file"], err["cell"]) == ("d.xlsx", "C8")
+    assert "Cụm, khối thi đua" in err["message"]
+
+    wb = openpyxl.load_workbook(out / "2024" / "tong_hop_2024.xlsx")
+    assert "Cụm thi đua số 1" in wb.sheetnames
+    header = [c.value for c in wb["Tổng hợp"][4]]
+    assert header[1] == "Cụm, khối thi đua" and "Giấy khen cụm, khối" in header
+    groups_in_summary = {r[1] for r in wb["Tổng hợp"].iter_rows(min_row=5, values_only=True)}
+    assert "Huyện Vạn Ninh" not in groups_in_summary
+    assert sorted(p.name for p in (out / "2024" / "theo_nhom").iterdir()) == [
+        "cum_thi_dua_so_1_2024.xlsx", "khoi_thi_dua_cac_so_ban_nganh_2024.xlsx"]
