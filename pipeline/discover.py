@@ -7,10 +7,11 @@ are not spreadsheets (the evidence PDFs and Word files units attach) are listed 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlt", ".xlsb", ".ods"}
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
 
@@ -56,6 +57,10 @@ def discover(inputs: Path) -> tuple[list[InputFile], list[Skipped]]:
                 skipped.append(Skipped(rel, "not-spreadsheet"))
             else:
                 st = path.stat()
+                if not stat.S_ISREG(st.st_mode):
+                    # A FIFO or device under a spreadsheet's name would block or never end.
+                    skipped.append(Skipped(rel, "not-regular"))
+                    continue
                 files.append(InputFile(path, rel, st.st_size, st.st_mtime))
     files.sort(key=lambda f: f.rel)
     skipped.sort(key=lambda s: s.rel)

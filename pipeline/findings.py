@@ -18,6 +18,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ERROR,
         "Không mở được tệp ({found}). Đề nghị đơn vị lưu lại bằng Excel (.xlsx) và gửi lại.",
     ),
+    "password-protected": (
+        ERROR,
+        "Tệp được đặt mật khẩu — đề nghị đơn vị gửi lại bản không đặt mật khẩu.",
+    ),
+    "not-a-spreadsheet": (
+        ERROR,
+        "Tệp mang tên bảng tính nhưng nội dung không phải bảng tính ({found}) — có thể là tệp khác "
+        "bị đổi tên hoặc tải về chưa hết. Đề nghị đơn vị gửi lại tệp Excel.",
+    ),
+    "file-too-large": (
+        ERROR,
+        "Tệp quá lớn ({found}; giới hạn {expected}) so với một bảng tự chấm điểm — không đọc. "
+        "Đề nghị đơn vị gửi riêng biểu mẫu.",
+    ),
+    "zip-bomb": (
+        ERROR,
+        "Tệp nén bất thường: giải nén ra {found} (giới hạn {expected}) — có thể là tệp độc hại, không đọc.",
+    ),
+    "xml-entity": (
+        ERROR,
+        "Tệp chứa khai báo DOCTYPE/ENTITY trong phần XML ({found}) — có thể là tệp độc hại, không đọc.",
+    ),
+    "reader-crashed": (
+        ERROR,
+        "Tệp hỏng nặng đến mức làm dừng chương trình đọc — đề nghị đơn vị mở lại bằng Excel, "
+        "lưu thành .xlsx và gửi lại.",
+    ),
+    "reader-timeout": (
+        ERROR,
+        "Đọc tệp quá {expected} giây mà chưa xong — tệp bất thường, không đọc. Đề nghị đơn vị gửi lại "
+        "bản chỉ có biểu mẫu.",
+    ),
+    "empty-workbook": (ERROR, "Tệp không có trang tính nào có dữ liệu."),
     "no-form-found": (
         ERROR,
         "Không tìm thấy bảng tự đánh giá chấm điểm nào trong tệp: cần có dòng tiêu đề bảng "
@@ -144,4 +177,5 @@ SKIPS: dict[str, str] = {
     "lock-file": "Tệp khóa tạm của Excel (~$…), không phải hồ sơ",
     "hidden": "Tệp ẩn hoặc tệp hệ thống",
     "not-spreadsheet": "Không phải bảng tính (có thể là tài liệu kiểm chứng kèm theo)",
+    "not-regular": "Không phải tệp thông thường (đường ống, thiết bị hay liên kết hỏng)",
 }

@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import python_calamine as pc
 
 from .discover import InputFile
 from .findings import Finding, finding
 from .rules import INFO_FIELDS, Rules
 from .text import clean, key, parse_number
+from .workers import Failure, Limits, isolated_map
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+HEADER_NAMES = "STT, Tiêu chí, Điểm chuẩn, Điểm tự chấm, Tài liệu kiểm chứng"
 
 # A form fits in a few dozen rows; these bounds keep an absurd sheet from being read whole.
 MAX_ROWS = 400
@@ -106,6 +115,8 @@ class _Grid:
     def value(self, r: int, c: int) -> object:
         if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
             v = self.rows[r][c]
+            if isinstance(v, str) and len(v) > MAX_CELL_CHARS:
+                return v[:MAX_CELL_CHARS] + "…"  # a 100 000-character cell is no label or score
             return None if v == "" else v
         return None
 
@@ -316,10 +327,7 @@ def _read_sheet(grid: _Grid, sheet: str, file: InputFile, layout: _Layout) -> Pa
     header = _find_header(grid, layout)
     if header is None:
         if title_cell:
-            return finding(
-                "table-not-found", file.rel, sheet, title_cell,
-                expected="STT, Tiêu chí, Điểm chuẩn, Điểm tự chấm, Tài liệu kiểm chứng",
-            )
+            return finding("table-not-found", file.rel, sheet, title_cell, expected=HEADER_NAMES)
         return None
     top, bottom, cols = header
     form = ParsedForm(
@@ -333,45 +341,187 @@ def _read_sheet(grid: _Grid, sheet: str, file: InputFile, layout: _Layout) -> Pa
     return form
 
 
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, pc.PasswordError):
-        return "tệp được đặt mật khẩu — đề nghị đơn vị gửi lại bản không đặt mật khẩu"
-    if isinstance(exc, (pc.ZipError, pc.XmlError)):
-        return "tệp bị hỏng hoặc không phải tệp Excel"
-    text = clean(str(exc))[:160]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+# --- opening files safely ----------------------------------------------------------------------
+
+# Limits checked before any content is parsed. A self-scoring workbook is tens of kilobytes.
+MAX_FILE_BYTES = 50 * 1024**2
+MAX_UNZIPPED_BYTES = 200 * 1024**2
+MAX_PART_BYTES = 16 * 1024**2
+MAX_CELL_CHARS = 2000
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+BIFF_MAGIC = (b"\x09\x00", b"\x09\x02", b"\x09\x04")  # Excel 2.x-4.x worksheets, no OLE container
 
 
-def read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
-    """All forms of one workbook, or the findings that say why it gave none."""
-    out = WorkbookRead(file)
-    layout = _Layout(rules)
-    expected = "STT, Tiêu chí, Điểm chuẩn, Điểm tự chấm, Tài liệu kiểm chứng"
+def _mb(n: int) -> str:
+    return f"{n / 1024**2:.0f} MB" if n >= 1024**2 else f"{n / 1024:.0f} KB"
+
+
+def _precheck(file: InputFile) -> Finding | None:
+    """Refuse what must not be parsed: wrong type, too large, zip and XML-entity bombs."""
+    if file.size > MAX_FILE_BYTES:
+        return finding("file-too-large", file.rel, found=_mb(file.size), expected=_mb(MAX_FILE_BYTES))
+    with open(file.path, "rb") as fh:
+        head = fh.read(8)
+    if file.size == 0:
+        return finding("not-a-spreadsheet", file.rel, found="tệp rỗng, 0 byte")
+    if head.startswith(OLE_MAGIC) or head[:2] in BIFF_MAGIC:
+        return None
+    if not head.startswith(ZIP_MAGIC):
+        kind = "văn bản/HTML" if head.lstrip()[:1] in (b"<", b"{") else "không rõ định dạng"
+        return finding("not-a-spreadsheet", file.rel, found=kind)
     try:
-        wb = pc.CalamineWorkbook.from_path(str(file.path))
-        sheets = [m.name for m in wb.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
-        for name in sheets:
-            sheet = wb.get_sheet_by_name(name)
-            grid = _Grid(sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS), sheet.merged_cell_ranges)
-            got = _read_sheet(grid, name, file, layout)
-            if isinstance(got, ParsedForm):
-                out.forms.append(got)
-            elif isinstance(got, Finding):
-                out.findings.append(got)
+        with zipfile.ZipFile(file.path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > MAX_UNZIPPED_BYTES:
+                return finding("zip-bomb", file.rel, found=_mb(total), expected=_mb(MAX_UNZIPPED_BYTES))
+            for info in infos:
+                if info.file_size > MAX_PART_BYTES:
+                    return finding("file-too-large", file.rel, found=f"{info.filename}: {_mb(info.file_size)}",
+                                   expected=_mb(MAX_PART_BYTES))
+                if info.filename.endswith((".xml", ".rels", ".vml")):
+                    with zf.open(info) as part:
+                        start = part.read(4096)
+                    if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
+                        return finding("xml-entity", file.rel, found=info.filename)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        return finding("not-a-spreadsheet", file.rel, found=f"tệp nén hỏng: {clean(str(exc))[:80]}")
+    return None
+
+
+@dataclass
+class _Sheet:
+    name: str
+    rows: list[list[object]]
+    merged: list | None
+
+
+def _sheets_calamine(path: Path) -> Iterator[_Sheet]:
+    wb = pc.CalamineWorkbook.from_path(str(path))
+    try:
+        for meta in wb.sheets_metadata:
+            if meta.typ != pc.SheetTypeEnum.WorkSheet:
+                continue
+            sheet = wb.get_sheet_by_name(meta.name)
+            yield _Sheet(meta.name, sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS), sheet.merged_cell_ranges)
+    finally:
         wb.close()
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # noqa: BLE001 — python-calamine panics are BaseExceptions
-        out.forms.clear()
-        out.findings[:] = [finding("file-unreadable", file.rel, found=_describe(exc))]
-        return out
+
+
+def _sheets_openpyxl(path: Path) -> Iterator[_Sheet]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, data_only=True, keep_vba=False, keep_links=False)
+    for ws in wb.worksheets:
+        rows = [
+            ["" if v is None else v for v in row]
+            for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, MAX_ROWS), max_col=min(ws.max_column, MAX_COLS),
+                                    values_only=True)
+        ]
+        merged = [((m.min_row - 1, m.min_col - 1), (m.max_row - 1, m.max_col - 1)) for m in ws.merged_cells.ranges]
+        yield _Sheet(ws.title, rows, merged)
+    wb.close()
+
+
+def _sheets_xlrd(path: Path) -> Iterator[_Sheet]:
+    import xlrd
+
+    book = xlrd.open_workbook(str(path), formatting_info=False, on_demand=True)
+    try:
+        for index in range(book.nsheets):
+            sh = book.sheet_by_index(index)
+            rows = []
+            for r in range(min(sh.nrows, MAX_ROWS)):
+                row = []
+                for c in range(min(sh.ncols, MAX_COLS)):
+                    cell = sh.cell(r, c)
+                    if cell.ctype == xlrd.XL_CELL_DATE:
+                        row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+                    elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                        row.append("")
+                    else:
+                        row.append(cell.value)
+                rows.append(row)
+            merged = [((r0, c0), (r1 - 1, c1 - 1)) for r0, r1, c0, c1 in sh.merged_cells]
+            yield _Sheet(sh.name, rows, merged)
+            book.unload_sheet(index)
+    finally:
+        book.release_resources()
+
+
+def _fallback(path: Path):
+    """The second reader for a format, used where python-calamine refuses a file."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(ZIP_MAGIC):
+        return _sheets_openpyxl if path.suffix.casefold() in (".xlsx", ".xlsm") else None
+    return _sheets_xlrd
+
+
+def _describe(exc: BaseException) -> str:
+    """Words a staffer can act on first, the reader's own words after them for whoever fixes it."""
+    detail = clean(str(exc))[:100]
+    detail = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return f"cấu trúc bên trong tệp bị hỏng — chi tiết kỹ thuật: {detail}"
+
+
+def _read_sheets(file: InputFile, reader, layout: _Layout) -> WorkbookRead:
+    out = WorkbookRead(file)
+    any_data = False
+    for sheet in reader(file.path):
+        grid = _Grid(sheet.rows, sheet.merged)
+        any_data = any_data or any(v != "" and v is not None for row in grid.rows for v in row)
+        got = _read_sheet(grid, sheet.name, file, layout)
+        if isinstance(got, ParsedForm):
+            out.forms.append(got)
+        elif isinstance(got, Finding):
+            out.findings.append(got)
     if not out.forms and not out.findings:
-        out.findings.append(finding("no-form-found", file.rel, expected=expected))
+        if any_data:
+            out.findings.append(finding("no-form-found", file.rel, expected=HEADER_NAMES))
+        else:
+            out.findings.append(finding("empty-workbook", file.rel))
     return out
 
 
-def read_all(files: list[InputFile], rules: Rules) -> list[WorkbookRead]:
-    return [read_workbook(f, rules) for f in files]
+def read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
+    """All forms of one workbook, or the one finding that says why it gave none."""
+    refused = _precheck(file)
+    if refused:
+        return WorkbookRead(file, findings=[refused])
+    layout = _Layout(rules)
+    try:
+        return _read_sheets(file, _sheets_calamine, layout)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except pc.PasswordError:
+        return WorkbookRead(file, findings=[finding("password-protected", file.rel)])
+    except BaseException as exc:  # noqa: BLE001 — python-calamine panics are BaseExceptions
+        first = exc
+    fallback = _fallback(file.path)
+    if fallback is not None:
+        try:
+            return _read_sheets(file, fallback, layout)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # noqa: BLE001,S110 — the first reader's error is the one to report
+            pass
+    return WorkbookRead(file, findings=[finding("file-unreadable", file.rel, found=_describe(first))])
+
+
+def read_all(files: list[InputFile], rules: Rules, limits: Limits | None = None) -> list[WorkbookRead]:
+    """Every workbook, each read in a worker process; a crash or a hang costs only its file."""
+    results: list[WorkbookRead | None] = [None] * len(files)
+    limits = limits or Limits()
+    for index, result in isolated_map(read_workbook, files, (rules,), limits):
+        if isinstance(result, Failure):
+            code = "reader-crashed" if result.reason == "crash" else "reader-timeout"
+            result = WorkbookRead(files[index], findings=[
+                finding(code, files[index].rel, expected=f"{limits.seconds_per_file:g}")])
+        results[index] = result
+    return results  # type: ignore[return-value]
 
 
 # --- coercion into the frames that validation checks -----------------------------------------
@@ -412,6 +562,8 @@ def parse_date(value: object) -> dt.date | None:
 
 def frames(forms: list[ParsedForm], rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per form and one row per criterion row, every value coerced, every cell kept."""
+    import pandas as pd  # here, not at the top: worker processes that only read never load pandas
+
     form_rows = []
     crit_rows = []
     for form_id, form in enumerate(forms):

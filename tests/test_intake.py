@@ -133,5 +133,5 @@ def test_corrupt_file_is_one_finding_and_the_run_goes_on(add, inputs, analysed):
     (inputs / "hong.xlsx").write_bytes(b"PK\x03\x04 not really")
     add("ok.xlsx", FormSpec())
     report = analysed()
-    assert codes(report) == [("", "file-unreadable")]
+    assert codes(report) == [("", "not-a-spreadsheet")]
     assert len(forms_of(report)) == 1

@@ -1,0 +1,155 @@
+"""Reading in worker processes, so that a file that crashes or hangs the reader costs only itself.
+
+python-calamine can abort the whole process (a Rust allocation failure is not an exception)
+and raises PanicException, a BaseException, on some corrupt files. Every workbook is
+therefore opened in a worker process with a memory limit; the parent hands out chunks of
+files, receives one result per file, and knows at each moment which file a worker is on. A
+worker that dies, or that spends too long on one file, is replaced; that one file is reported
+and the rest of its chunk goes on in another worker.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+
+
+@dataclass(frozen=True)
+class Limits:
+    seconds_per_file: float = 60.0
+    memory_bytes: int = 2 * 1024**3  # headroom above what the worker already uses
+    workers: int = 0  # 0: one per core
+    chunk: int = 16
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What happened to a file whose worker did not come back with a result."""
+
+    reason: str  # "crash" or "timeout"
+
+
+def _limit_memory(extra: int) -> None:
+    try:
+        import resource
+    except ImportError:  # Windows: no rlimits; the process boundary still protects the run
+        return
+    try:
+        with open("/proc/self/statm") as fh:
+            used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        used = 0
+    limit = used + extra
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _serve(conn: Connection, func: Callable, args: tuple, memory: int) -> None:
+    _limit_memory(memory)
+    while True:
+        batch = conn.recv()
+        if batch is None:
+            return
+        for index, item in batch:
+            conn.send((index, func(item, *args)))
+
+
+def _context() -> mp.context.BaseContext:
+    # forkserver: workers start from a small clean process, not from a parent that holds
+    # pandas and threads; spawn where fork is not available (Windows).
+    methods = mp.get_all_start_methods()
+    return mp.get_context("forkserver" if "forkserver" in methods and sys.platform != "darwin" else "spawn")
+
+
+class _Worker:
+    def __init__(self, ctx, func: Callable, args: tuple, limits: Limits):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child, func, args, limits.memory_bytes), daemon=True)
+        self.proc.start()
+        child.close()
+        self.batch: list[tuple[int, object]] = []
+        self.done = 0
+        self.since = time.monotonic()
+
+    @property
+    def busy(self) -> bool:
+        return self.done < len(self.batch)
+
+    def give(self, batch: list[tuple[int, object]]) -> None:
+        self.batch, self.done, self.since = batch, 0, time.monotonic()
+        self.conn.send(batch)
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.proc.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.conn.close()
+
+
+def isolated_map(func: Callable, items: list, args: tuple = (), limits: Limits = Limits()) -> Iterator[tuple[int, object]]:
+    """Yield (index, func(item, *args)) for every item, or (index, Failure) where it crashed or hung.
+
+    Results come in completion order. ``func`` must be a module-level function.
+    """
+    if not items:
+        return
+    ctx = _context()
+    n_workers = max(1, min(limits.workers or os.cpu_count() or 1, -(-len(items) // limits.chunk)))
+    size = max(1, min(limits.chunk, -(-len(items) // n_workers)))
+    queue = deque(list(enumerate(items))[i:i + size] for i in range(0, len(items), size))
+    workers = [_Worker(ctx, func, args, limits) for _ in range(n_workers)]
+    try:
+        while queue or any(w.busy for w in workers):
+            for i, w in enumerate(workers):
+                if not w.busy and queue:
+                    try:
+                        w.give(queue.popleft())
+                    except OSError:
+                        workers[i] = _Worker(ctx, func, args, limits)
+                        workers[i].give(w.batch)
+            busy = {w.conn: w for w in workers if w.busy}
+            for conn in wait(list(busy), timeout=0.5):
+                w = busy[conn]
+                try:
+                    index, result = conn.recv()
+                except (EOFError, OSError):
+                    yield from _replace(workers, w, "crash", queue, ctx, func, args, limits)
+                    continue
+                w.done += 1
+                w.since = time.monotonic()
+                yield index, result
+            now = time.monotonic()
+            for w in list(workers):
+                if w.busy and now - w.since > limits.seconds_per_file:
+                    yield from _replace(workers, w, "timeout", queue, ctx, func, args, limits)
+    finally:
+        for w in workers:
+            w.stop(kill=w.busy)
+
+
+def _replace(workers, w: _Worker, reason: str, queue: deque, ctx, func, args, limits) -> Iterator[tuple[int, object]]:
+    """The file ``w`` was on is refused; the rest of its chunk goes back to the queue."""
+    index, _ = w.batch[w.done]
+    rest = w.batch[w.done + 1:]
+    if rest:
+        queue.appendleft(rest)
+    w.batch, w.done = [], 0
+    w.stop(kill=True)
+    workers[workers.index(w)] = _Worker(ctx, func, args, limits)
+    yield index, Failure(reason)

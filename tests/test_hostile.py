@@ -1,0 +1,155 @@
+"""Hostile and broken files: each is one clear finding, in bounded time and memory; the run goes on."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import zipfile
+
+import openpyxl
+import pytest
+
+from pipeline.discover import discover
+from pipeline.read import read_workbook
+from pipeline.templates import FormSpec
+
+from .helpers import forms_of
+
+
+@pytest.fixture
+def good(add):
+    return add("good.xlsx", FormSpec(name="Đơn vị tốt"))
+
+
+def _only(report, file):
+    return [(f.where, f.code) for f in report.findings if f.file == file]
+
+
+def test_decompression_bomb_is_refused_before_it_is_inflated(inputs, good, analysed):
+    bomb = inputs / "bom.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+            zeros = b"\0" * (1 << 20)
+            for _ in range(1024):  # 1 GiB that deflates to under 5 MB
+                part.write(zeros)
+    assert bomb.stat().st_size < 5 * 1024**2
+    report = analysed()
+    assert _only(report, "bom.xlsx") == [("", "zip-bomb")]
+    assert len(forms_of(report)) == 1
+
+
+def test_xml_entity_bomb_is_refused(inputs, good, analysed):
+    src = inputs / "good.xlsx"
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+              + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
+              + b"]>")
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(inputs / "laughs.xlsx", "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/sharedStrings.xml":
+                data = laughs + data.split(b"?>", 1)[1]
+            zout.writestr(item, data)
+    assert _only(analysed(), "laughs.xlsx") == [("", "xml-entity")]
+
+
+def test_a_million_row_sheet_is_refused_unread(inputs, good, analysed):
+    path = inputs / "trieu_dong.xlsx"
+    shutil.copy(inputs / "good.xlsx", path)
+    with zipfile.ZipFile(inputs / "good.xlsx") as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            if item.filename == "xl/worksheets/sheet1.xml":
+                with zout.open(item.filename, "w", force_zip64=True) as part:
+                    part.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+                    for r in range(1, 1_000_001, 1000):
+                        part.write(b"".join(b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (i, i) for i in range(r, r + 1000)))
+                    part.write(b"</sheetData></worksheet>")
+            else:
+                zout.writestr(item, zin.read(item.filename))
+    assert _only(analysed(), "trieu_dong.xlsx") == [("", "file-too-large")]
+
+
+def test_huge_cells_and_thousands_of_columns_are_bounded(inputs, analysed, add):
+    path = add("rong.xlsx", FormSpec(name="A" * 100_000))
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    for c in range(1, 5000):
+        ws.cell(40, c, c)
+    wb.save(path)
+    report = analysed()
+    (name,) = forms_of(report)["name"]
+    assert len(name) <= 2001 and name.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "not-a-spreadsheet"),
+        (b"<html><table><tr><td>1</td></tr></table></html>", "not-a-spreadsheet"),
+        (b"%PDF-1.4 renamed", "not-a-spreadsheet"),
+        (b"PK\x03\x04\x14\x00\x00\x00truncated", "not-a-spreadsheet"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "file-unreadable"),
+    ],
+)
+def test_broken_files_get_one_finding(inputs, good, analysed, content, code):
+    (inputs / "x.xlsx").write_bytes(content)
+    report = analysed()
+    assert _only(report, "x.xlsx") == [("", code)]
+    assert len(forms_of(report)) == 1
+
+
+def test_truncated_workbook(inputs, good, analysed):
+    data = (inputs / "good.xlsx").read_bytes()
+    (inputs / "cut.xlsx").write_bytes(data[: len(data) // 2])
+    assert [c for _, c in _only(analysed(), "cut.xlsx")] in (["not-a-spreadsheet"], ["file-unreadable"])
+
+
+def test_empty_workbook(inputs, good, analysed):
+    openpyxl.Workbook().save(inputs / "trong.xlsx")
+    assert _only(analysed(), "trong.xlsx") == [("", "empty-workbook")]
+
+
+def test_special_files_in_the_inputs_folder_are_not_opened(inputs, good):
+    import os
+
+    os.mkfifo(inputs / "pipe.xlsx")  # opening a FIFO would block the run forever
+    files, skipped = discover(inputs)
+    assert [f.rel for f in files] == ["good.xlsx"]
+    assert "pipe.xlsx" in {s.rel for s in skipped}
+
+
+def test_inputs_are_byte_identical_after_a_run(inputs, good, run_all):
+    (inputs / "x.xlsx").write_bytes(b"garbage")
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs.iterdir()}
+    stamps = {p.name: p.stat().st_mtime_ns for p in inputs.iterdir()}
+    run_all()
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs.iterdir()} == before
+    assert {p.name: p.stat().st_mtime_ns for p in inputs.iterdir()} == stamps
+
+
+def test_a_reader_crash_or_hang_costs_one_file(inputs, rules):
+    from pipeline.workers import Failure, Limits, isolated_map
+
+    results = dict(isolated_map(_misbehave, ["ok", "abort", "ok2", "hang", "ok3"], (), Limits(seconds_per_file=2, chunk=5)))
+    assert results[0] == "ok" and results[2] == "ok2" and results[4] == "ok3"
+    assert results[1] == Failure("crash") and results[3] == Failure("timeout")
+
+
+def _misbehave(item: str) -> str:
+    import os
+    import time
+
+    if item == "abort":
+        os.abort()
+    if item == "hang":
+        time.sleep(60)
+    return item
+
+
+def test_read_workbook_never_raises_on_garbage(tmp_path, rules):
+    from pipeline.discover import InputFile
+
+    path = tmp_path / "g.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8)
+    result = read_workbook(InputFile(path, "g.xls", path.stat().st_size, 0.0), rules)
+    assert [f.code for f in result.findings] == ["file-unreadable"]
