@@ -11,11 +11,12 @@ RULES   ?= schemas/khanh_hoa.toml
 YEAR    ?=
 FILE    ?=
 
-.PHONY: help venv run demo templates test lint clean
+.PHONY: help venv run check demo templates test lint clean
 
 help:
 	@echo "make demo        hồ sơ mẫu + chạy thử (kết quả trong build/demo/outputs)"
 	@echo "make run         chạy hằng tháng: $(INPUTS)/ -> $(OUTPUTS)/  (INPUTS=… OUTPUTS=… YEAR=…)"
+	@echo "make check FILE=tệp.xlsx   kiểm tra ngay một tệp, không ghi gì"
 	@echo "make templates   ghi biểu mẫu trống vào $(OUTPUTS)/mau/"
 	@echo "make test        kiểm thử (ruff + pytest), như CI"
 
@@ -28,6 +29,10 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/pipeline run --inputs "$(INPUTS)" --outputs "$(OUTPUTS)" --rules "$(RULES)" $(if $(YEAR),--year $(YEAR))
+
+check: $(STAMP)
+	@test -n "$(FILE)" || { echo 'Cần chỉ tệp: make check FILE="inputs/ten_tep.xlsx"'; exit 2; }
+	$(BIN)/pipeline check --rules "$(RULES)" $(FILE)
 
 demo: $(STAMP)
 	rm -rf build/demo

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import click
 
+from .findings import SKIPS
 from .rules import DEFAULT_RULES, RulesError, load_rules
-from .run import RunReport, run
+from .run import RunReport, check, run
+from .text import format_number
+from .workers import WorkerError
 from .write import OutputError
+
+# Library errors that mean "the run cannot go on"; problems in submitted files are findings.
+FATAL = (OutputError, WorkerError)
 
 RULES_OPTION = click.option(
     "--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_RULES,
@@ -66,7 +72,7 @@ def run_cmd(inputs: Path, outputs: Path, rules_path: Path, year: int | None) -> 
     rules = _rules(rules_path)
     try:
         report = run(inputs, outputs, rules, year)
-    except OutputError as exc:
+    except FATAL as exc:
         raise click.ClickException(str(exc)) from exc
     _summary(report, outputs)
 
@@ -108,8 +114,55 @@ def demo_cmd(folder: Path, rules_path: Path) -> None:
     click.echo(f"Đã tạo {n} tệp hồ sơ mẫu trong {inputs}.")
     try:
         report = run(inputs, outputs, rules)
-    except OutputError as exc:
+    except FATAL as exc:
         raise click.ClickException(str(exc)) from exc
     _summary(report, outputs)
     for y in report.years:
         click.echo(f"Mở bảng tổng hợp: {outputs / str(y.year) / f'tong_hop_{y.year}.xlsx'}")
+
+
+@main.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@RULES_OPTION
+def check_cmd(files: tuple[Path, ...], rules_path: Path) -> None:
+    """Kiểm tra ngay một vài tệp (không ghi gì): in từng biểu mẫu và mọi lỗi kèm ô.
+
+    Dùng khi đơn vị còn đang gọi điện: xem ngay tệp họ gửi có lỗi gì.
+
+    Ví dụ: pipeline check inputs/van_ninh/ubnd_xa_van_thang.xlsx
+    """
+    rules = _rules(rules_path)
+    try:
+        report = check(list(files), rules)
+    except FATAL as exc:
+        raise click.ClickException(str(exc)) from exc
+    forms = [row for y in report.years for _, row in y.forms.iterrows()]
+    for s in report.skipped:
+        click.echo(f"Tệp: {s.rel}\n  Bỏ qua: {SKIPS[s.reason]}.")
+    for rel in sorted({f.file for f in report.findings} | {r.file for r in forms}):
+        click.echo(f"Tệp: {rel}")
+        for r in (r for r in forms if r.file == rel):
+            who = f"{rules.kind_name(r.kind) or '?'} «{r['name'] or '?'}» — {r.group or r.group_raw or '?'}, năm {r.year_raw or '?'}"
+            if r.rejected:
+                state = "BỊ TỪ CHỐI, cần sửa các lỗi dưới đây"
+            elif r.eligible:
+                state = f"hợp lệ, {format_number(r.total)} điểm, đủ điều kiện đề nghị khen thưởng"
+            else:
+                state = f"hợp lệ, {format_number(r.total)} điểm, chưa đủ điều kiện: " + "; ".join(r.reasons)
+            click.echo(f"  Trang «{r.sheet}»: {who}: {state}.")
+        for f in sorted((f for f in report.findings if f.file == rel), key=lambda f: (f.sheet, _row_col(f.cell))):
+            label = "Lỗi" if f.is_error else "Cảnh báo"
+            where = f" {f.where}" if f.where else ""
+            click.echo(f"  [{label}]{where}: {f.message}")
+    rejected = sum(1 for r in forms if r.rejected)
+    unreadable = report.unreadable
+    click.echo(
+        f"Tổng cộng: {len(forms)} biểu mẫu, {len(forms) - rejected} hợp lệ, {rejected} bị từ chối"
+        + (f"; {unreadable} tệp không đọc được hoặc không có biểu mẫu." if unreadable else ".")
+    )
+
+
+def _row_col(cell: str) -> tuple[int, int, str]:
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    letters = "".join(ch for ch in cell if ch.isalpha())
+    return (int(digits) if digits else 0, len(letters), letters)

@@ -33,35 +33,46 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
+def classify(path: Path, rel: str) -> InputFile | Skipped | None:
+    """A workbook to read, a file to list as skipped, or None for the folder's own README."""
+    name = path.name
+    if rel == "README.md":
+        return None  # the folder's own guide, shipped with the project
+    if name.startswith("~$"):
+        return Skipped(rel, "lock-file")
+    if name.startswith(".") or name.casefold() in _SYSTEM_FILES:
+        return Skipped(rel, "hidden")
+    if path.suffix.casefold() not in SPREADSHEET_SUFFIXES:
+        return Skipped(rel, "not-spreadsheet")
+    try:
+        st = path.stat()
+    except OSError:
+        return Skipped(rel, "not-regular")
+    if not stat.S_ISREG(st.st_mode):
+        # A FIFO or device under a spreadsheet's name would block or never end.
+        return Skipped(rel, "not-regular")
+    return InputFile(path, rel, st.st_size, st.st_mtime)
+
+
+def _split(found: list[InputFile | Skipped | None]) -> tuple[list[InputFile], list[Skipped]]:
+    files = sorted((f for f in found if isinstance(f, InputFile)), key=lambda f: f.rel)
+    skipped = sorted((s for s in found if isinstance(s, Skipped)), key=lambda s: s.rel)
+    return files, skipped
+
+
 def discover(inputs: Path) -> tuple[list[InputFile], list[Skipped]]:
     """Every file under ``inputs`` (recursively), split into workbooks to read and skipped."""
-    files: list[InputFile] = []
-    skipped: list[Skipped] = []
+    found: list[InputFile | Skipped | None] = []
     for dirpath, dirnames, filenames in os.walk(inputs):
         # Hidden folders (.git, .Trash) hold nothing a unit sent; walk in a stable order.
         hidden_dirs = sorted(d for d in dirnames if d.startswith("."))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         base = Path(dirpath)
-        for d in hidden_dirs:
-            skipped.append(Skipped(_rel(base / d, inputs) + "/", "hidden"))
-        for name in sorted(filenames):
-            path = base / name
-            rel = _rel(path, inputs)
-            if rel == "README.md":
-                continue  # the folder's own guide, shipped with the project
-            if name.startswith("~$"):
-                skipped.append(Skipped(rel, "lock-file"))
-            elif name.startswith(".") or name.casefold() in _SYSTEM_FILES:
-                skipped.append(Skipped(rel, "hidden"))
-            elif path.suffix.casefold() not in SPREADSHEET_SUFFIXES:
-                skipped.append(Skipped(rel, "not-spreadsheet"))
-            else:
-                st = path.stat()
-                if not stat.S_ISREG(st.st_mode):
-                    # A FIFO or device under a spreadsheet's name would block or never end.
-                    skipped.append(Skipped(rel, "not-regular"))
-                    continue
-                files.append(InputFile(path, rel, st.st_size, st.st_mtime))
-    files.sort(key=lambda f: f.rel)
-    skipped.sort(key=lambda s: s.rel)
-    return files, skipped
+        found += [Skipped(_rel(base / d, inputs) + "/", "hidden") for d in hidden_dirs]
+        found += [classify(base / name, _rel(base / name, inputs)) for name in sorted(filenames)]
+    return _split(found)
+
+
+def given(paths: list[Path]) -> tuple[list[InputFile], list[Skipped]]:
+    """Files named on the command line, each known by the path as it was typed."""
+    return _split([classify(p, p.as_posix()) if p.exists() else Skipped(p.as_posix(), "missing") for p in paths])

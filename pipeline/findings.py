@@ -96,6 +96,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ERROR,
         "Tổng điểm ghi {found}, nhưng cộng điểm các tiêu chí được {expected}.",
     ),
+    "legacy-encoding": (
+        WARNING,
+        "Văn bản gõ bằng bảng mã {found} (phông chữ cũ) đã được chuyển sang Unicode; "
+        "nên kiểm tra lại tên và nội dung trong bảng tổng hợp.",
+    ),
+    "total-computed": (WARNING, "Không ghi tổng điểm; đã cộng các tiêu chí được {expected}."),
+    "date-from-text": (WARNING, "Ngày lập ghi dạng chữ «{found}», đã hiểu là ngày {expected}."),
     "date-invalid": (
         WARNING,
         "Ngày lập «{found}» không đọc được (cần dạng ngày/tháng/năm, ví dụ {expected}); "
@@ -178,4 +185,5 @@ SKIPS: dict[str, str] = {
     "hidden": "Tệp ẩn hoặc tệp hệ thống",
     "not-spreadsheet": "Không phải bảng tính (có thể là tài liệu kiểm chứng kèm theo)",
     "not-regular": "Không phải tệp thông thường (đường ống, thiết bị hay liên kết hỏng)",
+    "missing": "Không tìm thấy tệp",
 }

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import python_calamine as pc
 
+from . import encodings
 from .discover import InputFile
 from .findings import Finding, finding
 from .rules import INFO_FIELDS, Rules
@@ -90,6 +91,8 @@ class ParsedForm:
     total_value: float | None = None
     total_state: str = "empty"
     total_cell: str = ""
+    encoding: str = ""  # the legacy encoding the sheet was converted from, if any
+    encoding_cell: str = ""
 
 
 @dataclass
@@ -100,11 +103,25 @@ class WorkbookRead:
 
 
 class _Grid:
-    """A sheet's cells as a bounded list of rows, with merged ranges resolved to their origin."""
+    """A sheet's cells as a bounded list of rows, with merged ranges resolved to their origin.
 
-    def __init__(self, rows: list[list[object]], merged: list | None):
-        self.rows = [r[:MAX_COLS] for r in rows[:MAX_ROWS]]
+    Text typed in a legacy encoding (TCVN3, VNI) is converted to Unicode here, before any
+    cleaning: TCVN3 writes "ư" as a soft hyphen, which cleaning would otherwise remove.
+    """
+
+    def __init__(self, rows: list[list[object]], merged: list | None, upper: set[tuple[int, int]] | None = None):
+        self.rows = [list(r[:MAX_COLS]) for r in rows[:MAX_ROWS]]
         self.width = max((len(r) for r in self.rows), default=0)
+        self.encoding, whole = encodings.plan([v for row in self.rows for v in row if isinstance(v, str) and v])
+        self.converted_at = ""
+        if self.encoding:
+            for r, row in enumerate(self.rows):
+                for c, v in enumerate(row):
+                    if isinstance(v, str) and v and (whole or encodings.marked(v, self.encoding)):
+                        new = encodings.convert(v, self.encoding, upper=(r, c) in (upper or ()))
+                        if new != v:
+                            row[c] = new
+                            self.converted_at = self.converted_at or ref(r, c)
         self.origin: dict[tuple[int, int], tuple[int, int]] = {}
         for (r0, c0), (r1, c1) in merged or []:
             for r in range(r0, min(r1, MAX_ROWS - 1) + 1):
@@ -335,6 +352,7 @@ def _read_sheet(grid: _Grid, sheet: str, file: InputFile, layout: _Layout) -> Pa
         anchor=title_cell or ref(top, cols["stt"]), table_cell=ref(top, cols["stt"]),
         info={}, kind_from_title=None, rows=[],
     )
+    form.encoding, form.encoding_cell = grid.encoding or "", grid.converted_at
     end = _read_table(grid, bottom, cols, layout, form)
     _read_info(grid, range(top, end + 1), layout, form)
     form.kind_from_title = _kind_from_title(grid, top, layout, form)
@@ -451,6 +469,38 @@ def _sheets_xlrd(path: Path) -> Iterator[_Sheet]:
         book.release_resources()
 
 
+def _upper_font_cells(path: Path, sheet: str) -> set[tuple[int, int]]:
+    """Cells whose font is an uppercase TCVN3 font (".VnTimeH"): their lowercase codes are capitals."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    cells: set[tuple[int, int]] = set()
+    if head.startswith(ZIP_MAGIC) and path.suffix.casefold() in (".xlsx", ".xlsm", ".xltx", ".xltm"):
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, read_only=True)
+        try:
+            ws = wb[sheet]
+            for r, row in enumerate(ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLS)):
+                for c, cell in enumerate(row):
+                    font = getattr(cell, "font", None)
+                    if font is not None and encodings.is_upper_font(font.name):
+                        cells.add((r, c))
+        finally:
+            wb.close()
+    elif head.startswith(OLE_MAGIC):
+        import xlrd
+
+        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
+        sh = book.sheet_by_name(sheet)
+        for r in range(min(sh.nrows, MAX_ROWS)):
+            for c in range(min(sh.ncols, MAX_COLS)):
+                font = book.font_list[book.xf_list[sh.cell_xf_index(r, c)].font_index]
+                if encodings.is_upper_font(font.name):
+                    cells.add((r, c))
+        book.release_resources()
+    return cells
+
+
 def _fallback(path: Path):
     """The second reader for a format, used where python-calamine refuses a file."""
     with open(path, "rb") as fh:
@@ -472,6 +522,13 @@ def _read_sheets(file: InputFile, reader, layout: _Layout) -> WorkbookRead:
     any_data = False
     for sheet in reader(file.path):
         grid = _Grid(sheet.rows, sheet.merged)
+        if grid.encoding == encodings.TCVN3:
+            try:
+                upper = _upper_font_cells(file.path, sheet.name)
+            except Exception:  # noqa: BLE001 — without fonts the text still converts, in lower case
+                upper = set()
+            if upper:
+                grid = _Grid(sheet.rows, sheet.merged, upper)
         any_data = any_data or any(v != "" and v is not None for row in grid.rows for v in row)
         got = _read_sheet(grid, sheet.name, file, layout)
         if isinstance(got, ParsedForm):
@@ -517,7 +574,7 @@ def read_all(files: list[InputFile], rules: Rules, limits: Limits | None = None)
     limits = limits or Limits()
     for index, result in isolated_map(read_workbook, files, (rules,), limits):
         if isinstance(result, Failure):
-            code = "reader-crashed" if result.reason == "crash" else "reader-timeout"
+            code = "reader-timeout" if result.reason == "timeout" else "reader-crashed"
             result = WorkbookRead(files[index], findings=[
                 finding(code, files[index].rel, expected=f"{limits.seconds_per_file:g}")])
         results[index] = result
@@ -598,6 +655,9 @@ def frames(forms: list[ParsedForm], rules: Rules) -> tuple[pd.DataFrame, pd.Data
             "stated_total": form.total_value,
             "total_raw": form.total_raw,
             "total_state": form.total_state,
+            "date_from_text": bool(date) and isinstance(info["date"].value, str),
+            "encoding": form.encoding,
+            "cell_encoding": form.encoding_cell or form.anchor,
             "cell_form": form.anchor,
             "cell_table": form.table_cell,
             "cell_total": form.total_cell,
@@ -624,7 +684,8 @@ def frames(forms: list[ParsedForm], rules: Rules) -> tuple[pd.DataFrame, pd.Data
                 **{f"cell_{k}": v for k, v in cr.cells.items()},
             })
     forms_df = pd.DataFrame(form_rows, columns=_FORM_COLUMNS)
-    forms_df = forms_df.astype({"year": "Int64", "n_criteria": "int64", "stated_total": "float64", "mtime": "float64"})
+    forms_df = forms_df.astype({"year": "Int64", "n_criteria": "int64", "stated_total": "float64", "mtime": "float64",
+                                "date_from_text": bool})
     crit_df = pd.DataFrame(crit_rows, columns=_CRIT_COLUMNS)
     crit_df = crit_df.astype({"stt": "Int64", "standard": "float64", "score": "float64", "pos": "int64", "row": "int64", "form_id": "int64"})
     return forms_df.set_index("form_id", drop=False), crit_df
@@ -639,7 +700,7 @@ _FORM_COLUMNS = [
     "form_id", "file", "sheet", "mtime", "kind", "kind_raw", "year", "year_raw", "name",
     "unit_code", "position", "group", "group_raw", "commune", "model", "field", "field_raw",
     "period", "date", "date_raw", "n_criteria", "stated_total", "total_raw", "total_state",
-    "cell_form", "cell_table", "cell_total", *[f"cell_{f}" for f in INFO_FIELDS],
+    "date_from_text", "encoding", "cell_encoding", "cell_form", "cell_table", "cell_total", *[f"cell_{f}" for f in INFO_FIELDS],
 ]
 _CRIT_COLUMNS = [
     "form_id", "pos", "row", "stt_raw", "stt", "text", "standard", "standard_raw", "score",

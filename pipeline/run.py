@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .aggregate import YearResult, by_year, combine
-from .discover import Skipped, discover
+from .discover import InputFile, Skipped, discover, given
 from .findings import Finding
 from .rank import rank
 from .read import frames, read_all
@@ -40,6 +40,16 @@ class RunReport:
 def analyse(inputs: Path, rules: Rules, year: int | None = None) -> RunReport:
     """Everything but writing: the run's results, per year."""
     files, skipped = discover(inputs)
+    return analyse_files(files, skipped, rules, year)
+
+
+def check(paths: list[Path], rules: Rules) -> RunReport:
+    """The given files only, as a staffer checks them while the sender is on the phone."""
+    files, skipped = given(paths)
+    return analyse_files(files, skipped, rules)
+
+
+def analyse_files(files: list[InputFile], skipped: list[Skipped], rules: Rules, year: int | None = None) -> RunReport:
     reads = read_all(files, rules)
     parsed = [form for wb in reads for form in wb.forms]
     forms, criteria = frames(parsed, rules)
@@ -61,5 +71,5 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
         raise OutputError(f"Không tạo được thư mục kết quả {outputs}: {exc.strerror or exc}.") from exc
     report = analyse(inputs, rules, year)
     for result in report.years:
-        report.written += write_year(result, outputs, rules, today)
+        report.written += write_year(result, outputs, rules, today, inputs)
     return report

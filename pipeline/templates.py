@@ -36,7 +36,7 @@ class FormSpec:
     model: str = "Dân vận khéo trong xây dựng nông thôn mới"
     field: str = "Kinh tế"
     period: str = "01/2023 - 12/2024"
-    date: object = "20/08/2024"
+    date: object = dt.date(2024, 8, 20)
     scores: list | None = None  # None: full marks
     evidence: list | None = None  # None: a document reference per criterion
     standards: list | None = None  # None: the rubric's points

@@ -55,10 +55,27 @@ def plain(value: object) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
 def slug(value: object, limit: int = 60) -> str:
-    """A file name part safe on every system: ascii, lowercase, underscores, bounded length."""
+    """A file name part safe on every system: ascii letters, digits and underscores only (no
+    "..", "/" or "\\"), bounded length, never a name Windows reserves (CON, NUL, COM1…)."""
     text = plain(value).replace(" ", "_")[:limit].strip("_")
+    if text.split("_")[0] in _RESERVED:
+        text = f"_{text}"
     return text or "khong_ten"
+
+
+_CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """OWASP CSV-injection guidance: a text cell that a spreadsheet would run as a formula
+    (starting with = + - @, tab or carriage return) gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_CSV_TRIGGERS):
+        return "'" + value
+    return value
 
 
 def format_number(value: float) -> str:

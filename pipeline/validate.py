@@ -65,6 +65,12 @@ def _form_finding(code: str, field: str, row: pd.Series, rules: Rules) -> Findin
     if code == "criteria-count":
         expected = len(rules.kinds[row.kind].criteria) if row.kind in rules.kinds else ""
         return finding(code, *f, row.cell_table, row.n_criteria, expected)
+    if code == "legacy-encoding":
+        return finding(code, *f, row.cell_encoding, row.encoding)
+    if code == "total-computed":
+        return finding(code, *f, row.cell_total, expected=format_number(row.score_sum))
+    if code == "date-from-text":
+        return finding(code, *f, row.cell_date, row.date_raw, row.date.strftime("%d/%m/%Y"))
     if code == "total-not-number":
         return finding(code, *f, row.cell_total, row.total_raw)
     if code == "total-mismatch":

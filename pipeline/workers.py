@@ -32,7 +32,8 @@ class Limits:
 class Failure:
     """What happened to a file whose worker did not come back with a result."""
 
-    reason: str  # "crash" or "timeout"
+    reason: str  # "crash", "timeout" or "error" (an exception, described in detail)
+    detail: str = ""
 
 
 def _limit_memory(extra: int) -> None:
@@ -52,14 +53,23 @@ def _limit_memory(extra: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+class WorkerError(Exception):
+    """Reader processes cannot be started: the run cannot go on."""
+
+
 def _serve(conn: Connection, func: Callable, args: tuple, memory: int) -> None:
     _limit_memory(memory)
+    conn.send("ready")
     while True:
         batch = conn.recv()
         if batch is None:
             return
         for index, item in batch:
-            conn.send((index, func(item, *args)))
+            try:
+                result = func(item, *args)
+            except Exception as exc:  # noqa: BLE001 — reported to the parent, the worker lives on
+                result = Failure("error", f"{type(exc).__name__}: {exc}")
+            conn.send((index, result))
 
 
 def _context() -> mp.context.BaseContext:
@@ -75,9 +85,20 @@ class _Worker:
         self.proc = ctx.Process(target=_serve, args=(child, func, args, limits.memory_bytes), daemon=True)
         self.proc.start()
         child.close()
+        # A worker that cannot start (an unimportable module, no processes left) must stop the
+        # run with that reason, not be mistaken for one crashing file after another.
+        if not self.conn.poll(60) or self._ready() != "ready":
+            self.proc.kill()
+            raise WorkerError("Không khởi động được tiến trình đọc tệp (multiprocessing).")
         self.batch: list[tuple[int, object]] = []
         self.done = 0
         self.since = time.monotonic()
+
+    def _ready(self) -> object:
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):
+            return None
 
     @property
     def busy(self) -> bool:

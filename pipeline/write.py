@@ -20,12 +20,14 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from . import feedback
 from .aggregate import YearResult, summarise
 from .discover import Skipped
 from .findings import SKIPS, Finding
 from .rank import SUPERSEDED, TIE
 from .rules import GROUP_AWARD, PROPOSAL, Rules
-from .text import slug
+from .text import csv_safe, slug
+from .workers import isolated_map
 
 
 class OutputError(Exception):
@@ -43,6 +45,7 @@ LABELS = {
     "sheet_ineligible": "Không đủ điều kiện",
     "sheet_rejected": "Hồ sơ bị từ chối",
     "sheet_skipped": "Tệp bỏ qua",
+    "sheet_warnings": "Cảnh báo",
     "no": "STT",
     "kind": "Loại",
     "received": "Số hồ sơ nhận",
@@ -119,7 +122,7 @@ def _csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(header)
-    w.writerows(rows)
+    w.writerows([csv_safe(v) for v in row] for row in rows)
     # UTF-8 with BOM: Excel on Windows opens it with the Vietnamese letters intact.
     _atomic(path, lambda p: p.write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")))
 
@@ -329,6 +332,14 @@ def _rejected_sheet(book: _Book, findings: list[Finding], title: str, subtitle: 
     book.table(book.sheet(LABELS["sheet_rejected"]), title, subtitle, columns, rows)
 
 
+def _warnings_sheet(book: _Book, warnings: list[Finding], title: str, subtitle: str) -> None:
+    """Warnings of accepted forms: read and counted, but worth a look (converted text, a computed total)."""
+    columns = [(LABELS["file"], 30, "text"), (LABELS["sheet"], 14, "text"), (LABELS["cell"], 7, "text"),
+               (LABELS["message"], 90, "text")]
+    rows = [[f.file, f.sheet, f.cell, f.message] for f in sorted(warnings, key=_finding_order)]
+    book.table(book.sheet(LABELS["sheet_warnings"]), title, subtitle, columns, rows)
+
+
 def _skipped_sheet(book: _Book, skipped: list[Skipped], title: str, subtitle: str) -> None:
     columns = [(LABELS["file"], 50, "text"), (LABELS["reason"], 60, "text")]
     rows = [[s.rel, SKIPS[s.reason]] for s in skipped]
@@ -340,12 +351,38 @@ def _subtitle(rules: Rules, result: YearResult, today: dt.date) -> str:
     return LABELS["subtitle"].format(province=rules.province, date=today.strftime("%d/%m/%Y"), n=files)
 
 
-def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date | None = None) -> list[Path]:
+def write_feedback(result: YearResult, inputs: Path, folder: Path) -> list[Path]:
+    """A phiếu phản hồi per rejected file, in ``<year>/phan_hoi/``, built in worker processes."""
+    by_file: dict[str, list[Finding]] = {}
+    for f in sorted(result.findings, key=_finding_order):
+        by_file.setdefault(f.file, []).append(f)
+    jobs, names = [], set()
+    for rel, findings in by_file.items():
+        name = slug(rel.rsplit(".", 1)[0], limit=80)
+        while name in names:
+            name += "_"
+        names.add(name)
+        jobs.append(feedback.Job(inputs / rel, rel, tuple(findings), folder / "phan_hoi" / f"{name}.xlsx"))
+    written = []
+    for index, done in isolated_map(feedback.build, jobs):
+        if isinstance(done, str):
+            written.append(Path(done))
+        elif done.reason == "error":
+            raise OutputError(f"Không ghi được phiếu phản hồi {jobs[index].target}: {done.detail}.")
+        # A file that crashes or hangs the reader a second time still has its findings in loi.csv
+        # and in the consolidated workbook; it gets no copy of itself.
+    return sorted(written)
+
+
+def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date | None = None,
+               inputs: Path | None = None) -> list[Path]:
     """Every output of one year; returns the paths written."""
     today = today or dt.date.today()
     folder = outputs / str(result.year)
     written = []
     try:
+        if inputs is not None:
+            written += write_feedback(result, inputs, folder)
         folder.mkdir(parents=True, exist_ok=True)
         write_csvs(result, folder)
         written += [folder / "ket_qua.csv", folder / "loi.csv"]
@@ -362,6 +399,7 @@ def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date |
             _awards_sheet(book, result.forms, rules, title, subtitle)
             _ineligible_sheet(book, result.forms, rules, title, subtitle)
             _rejected_sheet(book, result.findings, title, subtitle)
+            _warnings_sheet(book, result.warnings, title, subtitle)
             _skipped_sheet(book, result.skipped, title, subtitle)
             book.close()
 
@@ -373,15 +411,17 @@ def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date |
             forms = result.forms[result.forms.group == g]
             files = set(forms.file + "\0" + forms.sheet)
             findings = [f for f in result.findings if f"{f.file}\0{f.sheet}" in files]
+            warnings = [w for w in result.warnings if f"{w.file}\0{w.sheet}" in files]
             gt = LABELS["title_group"].format(movement=rules.movement.upper(), year=result.year, group=g)
 
-            def group_book(path: Path, g=g, forms=forms, findings=findings, gt=gt) -> None:
+            def group_book(path: Path, g=g, forms=forms, findings=findings, warnings=warnings, gt=gt) -> None:
                 book = _Book(path)
                 _summary_sheet(book, result, summarise(forms, rules, groups=[g]), rules, gt, subtitle)
                 _ranked_sheet(book, g, forms, rules, gt, subtitle)
                 _awards_sheet(book, forms, rules, gt, subtitle)
                 _ineligible_sheet(book, forms, rules, gt, subtitle)
                 _rejected_sheet(book, findings, gt, subtitle)
+                _warnings_sheet(book, warnings, gt, subtitle)
                 book.close()
 
             gpath = folder / "theo_nhom" / f"{slug(g)}_{result.year}.xlsx"

@@ -41,6 +41,13 @@ def form_schema(rules: Rules) -> pa.DataFrameSchema:
             lambda d: ~d.kind.isin(kinds) | (d.n_criteria == d.kind.map(n_by_kind)),
             error="criteria-count:table",
         ),
+        # Warnings: listed with the form, never a reason to reject it.
+        pa.Check(lambda d: d.encoding == "", error="legacy-encoding:encoding"),
+        pa.Check(
+            lambda d: d.stated_total.notna() | d.score_sum.isna() | (d.total_state != "empty"),
+            error="total-computed:total",
+        ),
+        pa.Check(lambda d: ~d.date_from_text, error="date-from-text:date"),
         pa.Check(
             lambda d: d.score_sum.isna() | d.stated_total.isna()
             | ((d.stated_total - d.score_sum).abs() <= TOLERANCE),

@@ -23,3 +23,12 @@ def forms_of(report, year=None):
     """The outcome frame of one year (the only year by default)."""
     years = {y.year: y for y in report.years}
     return (years[year] if year else report.years[-1]).forms
+
+
+def errors(report) -> list[tuple[str, str]]:
+    """(where, code) of the findings that reject a form."""
+    return flatten([f for f in report.findings if f.is_error])
+
+
+def warnings(report) -> list[tuple[str, str]]:
+    return flatten([f for f in report.findings if not f.is_error])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pipeline.templates import FormSpec
 
-from .helpers import codes, forms_of
+from .helpers import codes, errors, forms_of
 
 FULL = [15, 15, 15, 15, 15, 15, 10]
 
@@ -61,7 +61,10 @@ def test_stated_total_must_equal_the_sum(add, analysed):
 def test_a_missing_total_is_computed(add, analysed):
     add("a.xlsx", FormSpec(scores=[14, 14, 14, 14, 14, 14, 9], total="none"))
     report = analysed()
-    assert codes(report) == []
+    assert codes(report) == [("Sheet1!D23", "total-computed")]
+    (f,) = report.findings
+    assert f.severity == "warning" and f.expected == "93"
+    assert not forms_of(report).iloc[0].rejected
     assert forms_of(report).iloc[0].total == 93
 
 
@@ -82,7 +85,7 @@ def test_criteria_in_the_rubrics_order(add, inputs, analysed):
     wb = openpyxl.load_workbook(inputs / "a.xlsx")
     wb.active["A17"], wb.active["A18"] = "03", "02"
     wb.save(inputs / "a.xlsx")
-    assert codes(analysed()) == [("Sheet1!A17", "criterion-order"), ("Sheet1!A18", "criterion-order")]
+    assert errors(analysed()) == [("Sheet1!A17", "criterion-order"), ("Sheet1!A18", "criterion-order")]
 
 
 def test_individual_rubric_is_checked_against_its_own_points(add, analysed):

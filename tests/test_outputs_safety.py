@@ -1,0 +1,123 @@
+"""Feedback workbooks, safe outputs (formula injection, file names, atomic writes)."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+import xlwt
+from click.testing import CliRunner
+
+from pipeline import write
+from pipeline.cli import main
+from pipeline.templates import FormSpec
+from pipeline.text import csv_safe, slug
+
+from .helpers import read_csv
+
+
+def test_feedback_workbook_for_each_rejected_file(add, inputs, run_all):
+    add("van_ninh/loi.xlsx", FormSpec(name="UBND xã Vạn Hưng", scores=[16, 15, None, 15, 15, 15, 10]))
+    add("van_ninh/tot.xlsx", FormSpec(name="UBND xã Vạn Lương"))
+    (inputs / "hong.xlsx").write_bytes(b"garbage")
+    report, out = run_all()
+    folder = out / "2024" / "phan_hoi"
+    assert sorted(p.name for p in folder.iterdir()) == ["hong.xlsx", "van_ninh_loi.xlsx"]
+
+    wb = openpyxl.load_workbook(folder / "van_ninh_loi.xlsx")
+    assert wb.sheetnames[0] == "Phản hồi"
+    listed = [(r[1], r[2]) for r in wb["Phản hồi"].iter_rows(min_row=5, values_only=True) if r[0]]
+    assert listed == [("Sheet1", "D16"), ("Sheet1", "D18")]
+    form = wb["Sheet1"]
+    for cell in ("D16", "D18"):
+        assert form[cell].fill.fgColor.rgb.endswith("FFC7CE")
+        assert form[cell].comment is not None and "tiêu chí" in form[cell].comment.text.lower()
+    assert form["D17"].comment is None
+    assert form["C6"].value == "UBND xã Vạn Hưng"  # the unit's own form, copied
+
+    broken = openpyxl.load_workbook(folder / "hong.xlsx")
+    assert broken.sheetnames == ["Phản hồi"]
+    assert "hong.xlsx" in broken["Phản hồi"]["A2"].value
+
+
+def test_feedback_for_a_legacy_xls_is_rebuilt_from_its_values(inputs, run_all, rules):
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("Bang")
+    ws.write(0, 0, "BẢNG TỰ ĐÁNH GIÁ CHẤM ĐIỂM ĐIỂN HÌNH “DÂN VẬN KHÉO”")
+    for c, name in enumerate(["STT", "Tiêu chí", "Điểm chuẩn", "Điểm tự chấm", "Tài liệu kiểm chứng"]):
+        ws.write(2, c, name)
+    ws.write(3, 0, 1)
+    ws.write(3, 2, 15)
+    ws.write(3, 3, "mười")
+    book.save(str(inputs / "cu.xls"))
+    _, out = run_all(year=2024)
+    wb = openpyxl.load_workbook(out / "2024" / "phan_hoi" / "cu.xlsx")
+    assert wb.sheetnames == ["Phản hồi", "Bang"]
+    assert wb["Bang"]["D4"].value == "mười"
+    assert wb["Bang"]["D4"].comment is not None
+
+
+def test_csv_cells_that_would_run_as_formulas_are_neutralised(add, inputs, run_all):
+    for i, name in enumerate(["=1+1", "+1", "-2+3", "@SUM(A1)"]):
+        add(f"h{i}.xlsx", FormSpec(name=name, unit_code=f"U{i}"))
+    _, out = run_all()
+    names = {r["unit_code"]: r["name"] for r in read_csv(out / "2024" / "ket_qua.csv")}
+    assert names == {"U0": "'=1+1", "U1": "'+1", "U2": "'-2+3", "U3": "'@SUM(A1)"}
+    # Cells are cleaned of leading tabs and returns before they reach a CSV; the guard covers them anyway.
+    assert [csv_safe(v) for v in ("\tx", "\rx", "x=1", 5)] == ["'\tx", "'\rx", "x=1", 5]
+
+
+def test_hostile_text_stays_text_in_feedback_workbooks(add, inputs, run_all):
+    add("=HYPERLINK(1).xlsx", FormSpec(name='=HYPERLINK("http://example.invalid","bấm")', scores=[20, 15, 15, 15, 15, 15, 10]))
+    _, out = run_all()
+    (path,) = (out / "2024" / "phan_hoi").iterdir()
+    seen = set()
+    for ws in openpyxl.load_workbook(path):
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and "HYPERLINK" in cell.value:
+                    assert cell.data_type == "s", (ws.title, cell.coordinate)
+                    seen.add(ws.title)
+    assert seen == {"Phản hồi", "Sheet1"}
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "..\\..\\x", "CON", "nul.txt", "a/b", "x" * 500, ""])
+def test_file_names_made_from_names_cannot_leave_the_folder(name):
+    s = slug(name)
+    assert s and "/" not in s and "\\" not in s and ".." not in s and len(s) <= 61
+    assert s.split("_")[0].lower() not in {"con", "nul", "prn", "aux"}
+
+
+def test_group_with_a_hostile_name_writes_inside_the_output_folder(tmp_path):
+    from pipeline.rules import load_rules
+    from pipeline.templates import write_workbook
+
+    shipped = load_rules().path.read_text(encoding="utf-8")
+    rules_path = tmp_path / "r.toml"
+    rules_path.write_text(shipped.replace('"Huyện Trường Sa",', '"Huyện Trường Sa",\n  "../../CON",'), encoding="utf-8")
+    rules = load_rules(rules_path)
+    inputs = tmp_path / "in"
+    write_workbook(inputs / "a.xlsx", [FormSpec(group="../../CON")], rules)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", "--inputs", str(inputs), "--outputs", str(out), "--rules", str(rules_path)])
+    assert result.exit_code == 0, result.output
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*.xlsx")}
+    assert "2024/theo_nhom/_con_2024.xlsx" in written
+    assert all(not p.startswith("..") for p in written)
+    assert not (tmp_path / "CON").exists()
+
+
+def test_a_crash_while_writing_keeps_the_last_good_workbook(add, inputs, run_all, monkeypatch):
+    add("a.xlsx", FormSpec())
+    _, out = run_all()
+    target = out / "2024" / "tong_hop_2024.xlsx"
+    good = target.read_bytes()
+
+    def boom(self):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(write._Book, "close", boom)
+    add("b.xlsx", FormSpec(name="Khác"))
+    with pytest.raises(write.OutputError):
+        run_all()
+    assert target.read_bytes() == good
+    assert not [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
