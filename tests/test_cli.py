@@ -164,3 +164,17 @@ def test_demo_command(tmp_path):
     assert any(r["eligible"] == "false" for r in rows)
     assert read_csv(out / "loi.csv")
     assert "Mở bảng tổng hợp" in result.output
+
+
+def test_check_prints_each_form_and_every_finding_with_its_cell(add, inputs, tmp_path):
+    path = add("a.xlsx", FormSpec(name="UBND xã Vạn Hưng", scores=[16, 15, None, 15, 15, 15, 10]),
+               FormSpec(sheet="B", name="Hội Nông dân", scores=[12, 15, 15, 15, 15, 15, 10]))
+    (inputs / "minh_chung.pdf").write_bytes(b"%PDF")
+    result = _invoke("check", path, inputs / "minh_chung.pdf")
+    assert result.exit_code == 0
+    out = result.output
+    assert "Trang «Sheet1»: Tập thể «UBND xã Vạn Hưng»" in out and "BỊ TỪ CHỐI" in out
+    assert "[Lỗi] Sheet1!D16:" in out and "[Lỗi] Sheet1!D18:" in out
+    assert "Trang «B»: Tập thể «Hội Nông dân»" in out and "chưa đủ điều kiện: Tiêu chí 01" in out
+    assert "Bỏ qua: Không phải bảng tính" in out
+    assert not (tmp_path / "outputs").exists()  # check writes nothing
