@@ -14,10 +14,12 @@ import pandas as pd
 
 from .discover import Skipped
 from .findings import Finding
-from .rank import SUPERSEDED, TIE
-from .rules import GROUP_AWARD, PROPOSAL, Rules
+from .rank import SUPERSEDED, TIE, holds_group_award
+from .rules import PROPOSAL, Rules
+from .text import unit_key
 
-COUNTS = ("received", "rejected", "valid", "superseded", "eligible", "awarded", "proposed", "tied")
+COUNTS = ("received", "rejected", "valid", "superseded", "eligible", "awarded", "proposed", "tied", "not_submitted")
+CHANGES = ("new", "replaced", "withdrawn", "total", "award")
 
 
 @dataclass
@@ -29,6 +31,9 @@ class YearResult:
     summary: pd.DataFrame  # one row per group and kind, then a totals row
     skipped: list[Skipped] = field(default_factory=list)
     files_read: int = 0
+    main: bool = False  # the run's year (the others hold forms of other years)
+    changes: pd.DataFrame | None = None  # what changed since the previous run
+    not_submitted: pd.DataFrame | None = None  # roster units with no form this year
 
 
 def run_year(forms: pd.DataFrame, given: int | None) -> int:
@@ -54,12 +59,63 @@ def combine(forms: pd.DataFrame, criteria: pd.DataFrame, ranked: pd.DataFrame) -
     out["note"] = outcome.note.fillna("").astype(str)
     out["tie_edge"] = outcome.tie_edge.fillna("").astype(str)
     out["reasons"] = [r if isinstance(r, list) else [] for r in outcome.reasons]
+    out["by_name"] = outcome.by_name.eq(True)
+    out["unit"] = [u if isinstance(u, str) else unit_key(c, n, k, g)
+                   for u, c, n, k, g in zip(outcome.unit, out.unit_code, out["name"], out.kind, out.group, strict=True)]
     scores = criteria.groupby("form_id").score.agg(list)
     out["scores"] = [[None if pd.isna(v) else v for v in scores.get(i, [])] for i in out.index]
     return out
 
 
-def summarise(forms: pd.DataFrame, rules: Rules, groups: list[str] | None = None) -> pd.DataFrame:
+def results(forms: pd.DataFrame) -> dict[str, dict]:
+    """Each form's outcome, as the ledger keeps it to compare the next run with."""
+    out = {}
+    for r in forms.itertuples():
+        out[f"{r.file}|{r.sheet}"] = {
+            "sha256": r.sha256, "unit": r.unit, "name": r.name, "group": r.group, "kind": r.kind,
+            "year": None if pd.isna(r.year) else int(r.year),
+            "total": None if pd.isna(r.total) else float(r.total),
+            "award": r.award, "eligible": bool(r.eligible), "rejected": bool(r.rejected),
+        }
+    return out
+
+
+def changes(previous: dict[str, dict] | None, current: dict[str, dict], year: int) -> pd.DataFrame:
+    """New, replaced and withdrawn forms, changed totals and awards, since the previous run."""
+    rows = []
+    if previous is not None:
+        for k in sorted(set(previous) | set(current)):
+            before, after = previous.get(k), current.get(k)
+            file, _, sheet = k.rpartition("|")
+            about = after or before
+            y = about.get("year") or year
+            base = {"year": y, "file": file, "sheet": sheet, "name": about["name"], "group": about["group"]}
+            if before is None:
+                rows.append({**base, "change": "new", "before": "", "after": ""})
+            elif after is None:
+                rows.append({**base, "change": "withdrawn", "before": "", "after": ""})
+            else:
+                if before["sha256"] != after["sha256"]:
+                    rows.append({**base, "change": "replaced", "before": "", "after": ""})
+                if before["total"] != after["total"]:
+                    rows.append({**base, "change": "total", "before": before["total"], "after": after["total"]})
+                if before["award"] != after["award"]:
+                    rows.append({**base, "change": "award", "before": before["award"], "after": after["award"]})
+    return pd.DataFrame(rows, columns=["year", "change", "file", "sheet", "name", "group", "before", "after"])
+
+
+def not_submitted(roster: pd.DataFrame, forms: pd.DataFrame) -> pd.DataFrame:
+    """Roster units that sent no form (a rejected form still counts as sent)."""
+    if roster is None or roster.empty:
+        return pd.DataFrame(columns=["unit_code", "name", "kind", "group"])
+    sent = set(forms.unit) if len(forms) else set()
+    missing = roster[~roster.unit.isin(sent)]
+    return pd.DataFrame({"unit_code": missing.unit_code, "name": missing["name"],
+                         "kind": missing.kind_code, "group": missing.group_name})
+
+
+def summarise(forms: pd.DataFrame, rules: Rules, groups: list[str] | None = None,
+              missing: pd.DataFrame | None = None) -> pd.DataFrame:
     """Counts per group and kind in the rules' order; forms of no known group last; a totals row."""
     rows = []
     groups = list(rules.groups) if groups is None else groups
@@ -69,7 +125,8 @@ def summarise(forms: pd.DataFrame, rules: Rules, groups: list[str] | None = None
             sub = forms[(forms.group == group) & (forms.kind == kind)]
             if not len(sub) and (group not in rules.groups or kind not in rules.kinds):
                 continue
-            rows.append({"group": group, "kind": kind, **_counts(sub)})
+            absent = 0 if missing is None else int(((missing.group == group) & (missing.kind == kind)).sum())
+            rows.append({"group": group, "kind": kind, **_counts(sub), "not_submitted": absent})
     table = pd.DataFrame(rows, columns=["group", "kind", *COUNTS])
     totals = {"group": None, "kind": None, **{c: int(table[c].sum()) for c in COUNTS}}
     return pd.concat([table, pd.DataFrame([totals])], ignore_index=True)
@@ -84,7 +141,7 @@ def _counts(sub: pd.DataFrame) -> dict[str, int]:
         "superseded": int((sub.award == SUPERSEDED).sum()),
         "eligible": int(current.eligible.sum()),
         # Ties at the proposal edge hold the group's award whatever the council decides.
-        "awarded": int((current.award.isin([GROUP_AWARD, PROPOSAL]) | (current.tie_edge == "proposal")).sum()),
+        "awarded": sum(holds_group_award(a, e) for a, e in zip(current.award, current.tie_edge, strict=True)),
         "proposed": int((current.award == PROPOSAL).sum()),
         "tied": int((current.award == TIE).sum()),
     }
@@ -97,24 +154,32 @@ def by_year(
     files_read: int,
     rules: Rules,
     year: int | None = None,
+    previous: dict[str, dict] | None = None,
+    roster: pd.DataFrame | None = None,
 ) -> list[YearResult]:
     main = run_year(forms, year)
     forms = forms.copy()
     forms["out_year"] = forms.year.fillna(main).astype(int) if len(forms) else pd.Series(dtype=int)
     where = {(f, s): y for f, s, y in zip(forms.file, forms.sheet, forms.out_year, strict=True)}
     rejected = {(f, s) for f, s, r in zip(forms.file, forms.sheet, forms.rejected, strict=True) if r}
-    years = sorted({main, *forms.out_year.tolist()})
-    results = []
+    current = results(forms)
+    all_changes = changes(previous, current, main)
+    years = sorted({main, *forms.out_year.tolist(), *all_changes.year.dropna().astype(int).tolist()})
+    out = []
     for y in years:
         sub = forms[forms.out_year == y]
         mine = [f for f in findings if where.get((f.file, f.sheet), main) == y]
-        results.append(YearResult(
+        missing = not_submitted(roster, sub) if y == main else None
+        out.append(YearResult(
             year=y,
             forms=sub,
             findings=[f for f in mine if (f.file, f.sheet) in rejected or (f.file, f.sheet) not in where],
             warnings=[f for f in mine if (f.file, f.sheet) in where and (f.file, f.sheet) not in rejected],
-            summary=summarise(sub, rules),
+            summary=summarise(sub, rules, missing=missing),
             skipped=skipped if y == main else [],
             files_read=files_read if y == main else 0,
+            main=y == main,
+            changes=all_changes[all_changes.year == y].reset_index(drop=True),
+            not_submitted=missing,
         ))
-    return results
+    return out

@@ -7,14 +7,15 @@ from pathlib import Path
 import click
 
 from .findings import SKIPS
+from .ledger import LedgerError
 from .rules import DEFAULT_RULES, RulesError, load_rules
-from .run import RunReport, check, run
+from .run import BusyError, RunReport, check_files, run
 from .text import format_number
 from .workers import WorkerError
 from .write import OutputError
 
 # Library errors that mean "the run cannot go on"; problems in submitted files are findings.
-FATAL = (OutputError, WorkerError)
+FATAL = (OutputError, WorkerError, LedgerError, BusyError)
 
 RULES_OPTION = click.option(
     "--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_RULES,
@@ -40,6 +41,15 @@ def _summary(report: RunReport, outputs: Path) -> None:
         )
     if report.unreadable:
         click.echo(f"{report.unreadable} tệp không đọc được hoặc không có biểu mẫu: xem loi.csv.")
+    if report.run_id and report.run_id > 1:
+        click.echo(
+            f"So với lần chạy trước: {report.changed('new')} biểu mẫu mới, {report.changed('replaced')} nộp lại, "
+            f"{report.changed('withdrawn')} đã rút, {report.changed('total')} đổi tổng điểm, "
+            f"{report.changed('award')} đổi kết quả."
+        )
+    absent = sum(len(y.not_submitted) for y in report.years if y.not_submitted is not None)
+    if absent:
+        click.echo(f"{absent} đơn vị trong danh sách chưa nộp: xem trang «Chưa nộp».")
     click.echo(f"Kết quả ghi tại: {outputs}/" + ", ".join(str(y.year) for y in report.years))
 
 
@@ -133,7 +143,7 @@ def check_cmd(files: tuple[Path, ...], rules_path: Path) -> None:
     """
     rules = _rules(rules_path)
     try:
-        report = check(list(files), rules)
+        report = check_files(list(files), rules)
     except FATAL as exc:
         raise click.ClickException(str(exc)) from exc
     forms = [row for y in report.years for _, row in y.forms.iterrows()]

@@ -11,6 +11,11 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+# Sub-folders of the inputs folder that hold registers, not forms.
+HISTORY_DIR = "lich_su"  # past recognitions, from before the tool was used
+ROSTER_DIR = "danh_sach"  # the units expected to submit
+REGISTER_DIRS = (HISTORY_DIR, ROSTER_DIR)
+
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlt", ".xlsb", ".ods"}
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
@@ -61,15 +66,29 @@ def _split(found: list[InputFile | Skipped | None]) -> tuple[list[InputFile], li
 
 
 def discover(inputs: Path) -> tuple[list[InputFile], list[Skipped]]:
-    """Every file under ``inputs`` (recursively), split into workbooks to read and skipped."""
+    """Every file under ``inputs`` (recursively), split into workbooks to read and skipped.
+
+    The register folders (``lich_su/``, ``danh_sach/``) are not forms: see ``registers``.
+    """
     found: list[InputFile | Skipped | None] = []
     for dirpath, dirnames, filenames in os.walk(inputs):
+        if Path(dirpath) == inputs:
+            dirnames[:] = [d for d in dirnames if d not in REGISTER_DIRS]
         # Hidden folders (.git, .Trash) hold nothing a unit sent; walk in a stable order.
         hidden_dirs = sorted(d for d in dirnames if d.startswith("."))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         base = Path(dirpath)
         found += [Skipped(_rel(base / d, inputs) + "/", "hidden") for d in hidden_dirs]
         found += [classify(base / name, _rel(base / name, inputs)) for name in sorted(filenames)]
+    return _split(found)
+
+
+def registers(inputs: Path, folder: str) -> tuple[list[InputFile], list[Skipped]]:
+    """The workbooks of one register folder (``inputs/lich_su`` or ``inputs/danh_sach``)."""
+    root = inputs / folder
+    if not root.is_dir():
+        return [], []
+    found = [classify(Path(d) / n, _rel(Path(d) / n, inputs)) for d, _, names in os.walk(root) for n in sorted(names)]
     return _split(found)
 
 

@@ -103,6 +103,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "total-computed": (WARNING, "Không ghi tổng điểm; đã cộng các tiêu chí được {expected}."),
     "date-from-text": (WARNING, "Ngày lập ghi dạng chữ «{found}», đã hiểu là ngày {expected}."),
+    "register-no-header": (
+        ERROR,
+        "Không tìm thấy dòng tiêu đề gồm các cột {expected} — tệp trong thư mục {label} phải có "
+        "đúng một dòng tiêu đề như mẫu.",
+    ),
+    "register-year-invalid": (ERROR, "Năm «{found}» không hợp lệ: cần là một năm, ví dụ {expected}."),
+    "register-name-missing": (ERROR, "Dòng không có cả mã đơn vị lẫn tên: không biết là đơn vị nào."),
+    "register-kind-unknown": (ERROR, "Loại «{found}» không hợp lệ: cần là {expected}."),
+    "register-group-unknown": (
+        ERROR, "«{found}» không có trong danh sách {label} của quy định: cần là một trong {expected}.",
+    ),
+    "register-title-unknown": (ERROR, "Danh hiệu «{found}» không hợp lệ: cần là {expected}."),
+    "late": (
+        WARNING,
+        "Nộp muộn: ngày lập {found}, hạn nộp hồ sơ là trước ngày {expected}.",
+    ),
     "date-invalid": (
         WARNING,
         "Ngày lập «{found}» không đọc được (cần dạng ngày/tháng/năm, ví dụ {expected}); "
@@ -126,6 +142,8 @@ REASONS: dict[str, str] = {
         "— Hội đồng xét"
     ),
     "superseded": "Đã có hồ sơ nộp sau của cùng đơn vị: {file} ({sheet})",
+    "late": "Nộp muộn: ngày lập {date}, hạn nộp hồ sơ là trước ngày {deadline}",
+    "two-year": "Chưa đủ {years} năm liên tục được công nhận cấp huyện — giữ {award}, không đề nghị",
 }
 
 

@@ -14,22 +14,19 @@ import pandas as pd
 
 from .findings import reason
 from .rules import GROUP_AWARD, PROPOSAL, Rules
-from .text import key
+from .text import unit_key
 
 TIE = "dong_hang"
 SUPERSEDED = "superseded"
 
 
-def unit_key(row: pd.Series) -> str:
-    """The same unit across files: its code, or else its name, kind and group."""
-    if row.unit_code:
-        return f"code:{key(row.unit_code)}"
-    return f"name:{key(row['name'])}|{row.kind}|{row.group}"
+def _unit(row: pd.Series) -> str:
+    return unit_key(row.unit_code, row["name"], row.kind, row.group)
 
 
 def _supersede(forms: pd.DataFrame) -> pd.DataFrame:
     forms = forms.copy()
-    forms["unit"] = forms.apply(unit_key, axis=1) if len(forms) else pd.Series(dtype=str)
+    forms["unit"] = forms.apply(_unit, axis=1) if len(forms) else pd.Series(dtype=str)
     forms["superseded"] = False
     forms["note"] = ""
     order = forms.assign(_d=forms.date.map(lambda d: d or dt.date.min)).sort_values(
@@ -45,43 +42,74 @@ def _supersede(forms: pd.DataFrame) -> pd.DataFrame:
     return forms
 
 
-def _award_block(first: int, last: int, proposal: int, quota: int) -> tuple[str, str | None]:
-    """Award for a block of tied forms holding ranks first..last, and which edge it straddles."""
-    if last <= proposal:
-        return PROPOSAL, None
-    if first <= proposal < last:
-        return TIE, ("tie-proposal" if last <= quota else "tie-award")
-    if last <= quota:
-        return GROUP_AWARD, None
-    if first <= quota < last:
-        return TIE, "tie-award"
-    return "", None
+def _blocks(ranks: pd.Series) -> list[tuple[int, int, pd.Index]]:
+    """(first rank, last rank, members) of each block of equal totals, best first."""
+    out = []
+    for r, block in ranks.groupby(ranks):
+        out.append((int(r), int(r) + len(block) - 1, block.index))
+    return out
 
 
-def rank(forms: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """Scored forms with ``superseded``, ``rank``, ``award`` and ``note``."""
+def holds_group_award(award: str, tie_edge: str) -> bool:
+    """The group's award is certain: given, proposed on top of it, or tied only at the proposal edge."""
+    return award in (GROUP_AWARD, PROPOSAL) or tie_edge == "proposal"
+
+
+def rank(forms: pd.DataFrame, rules: Rules, history: dict[str, set[int]] | None = None) -> pd.DataFrame:
+    """Scored forms with ``superseded``, ``rank``, ``award``, ``tie_edge``, ``note`` and ``by_name``.
+
+    ``history`` maps a unit to the years it held the group's award before this run (ledger and
+    imported registers). Years are ranked in order, so a year decided here counts for the next.
+    """
+    history = {u: set(ys) for u, ys in (history or {}).items()}
     forms = _supersede(forms)
     forms["rank"] = pd.array([pd.NA] * len(forms), dtype="Int64")
     forms["award"] = ""
     # Which quota edge a tie straddles: "proposal" ties already hold the group's award.
     forms["tie_edge"] = ""
+    forms["by_name"] = False  # the two-year rule was met through a match by name, for staff to check
     forms.loc[forms.superseded, "award"] = SUPERSEDED
-    ranked = forms[forms.eligible & ~forms.superseded]
     award, proposal = rules.awards[GROUP_AWARD], rules.awards[PROPOSAL]
-    for (_, _, kind), grp in ranked.groupby(["year", "group", "kind"]):
-        ranks = grp.total.rank(method="min", ascending=False).astype(int)
-        forms.loc[grp.index, "rank"] = ranks
-        q, p = award.quota.get(kind, 0), proposal.quota.get(kind, 0)
-        for r, block in ranks.groupby(ranks):
-            first, last = int(r), int(r) + len(block) - 1
-            code, edge = _award_block(first, last, p, q)
-            forms.loc[block.index, "award"] = code
-            if edge:
-                forms.loc[block.index, "tie_edge"] = "proposal" if edge == "tie-proposal" else "award"
-                edge_award = proposal if edge == "tie-proposal" else award
-                note = reason(
-                    edge, rank=first, n=len(block), award=edge_award.short,
-                    quota=edge_award.quota.get(kind, 0), award_low=award.short,
-                )
-                forms.loc[block.index, "note"] = note
+    rule = rules.two_year_rule
+
+    def passes(idx) -> bool:
+        if not rule.enabled:
+            return True
+        year, unit = int(forms.at[idx, "year"]), forms.at[idx, "unit"]
+        return all(year - k in history.get(unit, ()) for k in range(1, rule.years))
+
+    for year in sorted({int(y) for y in forms.year.dropna()}):
+        current = forms[(forms.year == year) & forms.eligible & ~forms.superseded]
+        for (_, kind), grp in current.groupby(["group", "kind"]):
+            ranks = grp.total.rank(method="min", ascending=False).astype(int)
+            forms.loc[grp.index, "rank"] = ranks
+            q, p = award.quota.get(kind, 0), proposal.quota.get(kind, 0)
+            holders: list = []
+            for first, last, members in _blocks(ranks):
+                if last <= q:
+                    forms.loc[members, "award"] = GROUP_AWARD
+                    holders += list(members)
+                elif first <= q:
+                    forms.loc[members, ["award", "tie_edge"]] = [TIE, "award"]
+                    forms.loc[members, "note"] = reason("tie-award", rank=first, n=len(members),
+                                                        award=award.short, quota=q, award_low=award.short)
+            passers = [i for i in holders if passes(i)]
+            for i in holders:
+                if i not in passers and ranks[i] <= p:
+                    forms.at[i, "note"] = reason("two-year", years=rule.years, award=award.short)
+                elif i in passers and rule.enabled and rule.years > 1 and str(forms.at[i, "unit"]).startswith("name:"):
+                    forms.at[i, "by_name"] = True
+            among = forms.loc[passers, "total"].rank(method="min", ascending=False).astype(int)
+            for first, last, members in _blocks(among):
+                if last <= p:
+                    forms.loc[members, "award"] = PROPOSAL
+                elif first <= p:
+                    forms.loc[members, ["award", "tie_edge"]] = [TIE, "proposal"]
+                    forms.loc[members, "note"] = reason(
+                        "tie-proposal", rank=int(ranks[members[0]]), n=len(members), award=proposal.short,
+                        quota=p, award_low=award.short)
+        decided = forms[(forms.year == year)]
+        for unit, a, edge in zip(decided.unit, decided.award, decided.tie_edge, strict=True):
+            if holds_group_award(a, edge):
+                history.setdefault(unit, set()).add(year)
     return forms

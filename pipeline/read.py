@@ -9,6 +9,7 @@ number is kept as text with the state "invalid" so that validation reports it ex
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import zipfile
 from collections.abc import Iterator
@@ -100,6 +101,7 @@ class WorkbookRead:
     file: InputFile
     forms: list[ParsedForm] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    sha256: str = ""
 
 
 class _Grid:
@@ -543,8 +545,25 @@ def _read_sheets(file: InputFile, reader, layout: _Layout) -> WorkbookRead:
     return out
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
-    """All forms of one workbook, or the one finding that says why it gave none."""
+    """All forms of one workbook, or the one finding that says why it gave none; with its hash."""
+    result = _read_workbook(file, rules)
+    try:
+        result.sha256 = _sha256(file.path)
+    except OSError:
+        result.sha256 = ""
+    return result
+
+
+def _read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
     refused = _precheck(file)
     if refused:
         return WorkbookRead(file, findings=[refused])
@@ -577,6 +596,10 @@ def read_all(files: list[InputFile], rules: Rules, limits: Limits | None = None)
             code = "reader-timeout" if result.reason == "timeout" else "reader-crashed"
             result = WorkbookRead(files[index], findings=[
                 finding(code, files[index].rel, expected=f"{limits.seconds_per_file:g}")])
+            try:
+                result.sha256 = _sha256(files[index].path)
+            except OSError:
+                pass
         results[index] = result
     return results  # type: ignore[return-value]
 

@@ -7,6 +7,7 @@ submission is read, with a message that names the offending key.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import tomllib
@@ -81,6 +82,28 @@ class Calendar:
     dossier_before: tuple[int, int]
     evaluation_quarter: int
     report_before: tuple[int, int]
+    late_blocks_eligibility: bool = False
+
+    def dossier_deadline(self, year: int) -> dt.date:
+        day, month = self.dossier_before
+        return dt.date(year, month, day)
+
+
+@dataclass(frozen=True)
+class TwoYearRule:
+    enabled: bool
+    years: int  # consecutive years recognised, the year being ranked included
+
+
+# Titles of past recognitions (inputs/lich_su/): the group's award, and the province's.
+HISTORY_TITLES = (GROUP_AWARD, "bang_khen_tinh")
+
+
+@dataclass(frozen=True)
+class Registers:
+    history_columns: tuple[str, ...]
+    roster_columns: tuple[str, ...]
+    titles: dict[str, tuple[str, ...]]
 
 
 class NameIndex:
@@ -155,6 +178,8 @@ class Rules:
     calendar: Calendar
     form: FormLayout
     kinds: dict[str, Kind]
+    two_year_rule: TwoYearRule
+    registers: Registers
     group_index: NameIndex = field(repr=False, compare=False)
     field_index: NameIndex = field(repr=False, compare=False)
     kind_index: NameIndex = field(repr=False, compare=False)
@@ -173,6 +198,14 @@ class Rules:
             hits = {c for c, kd in self.kinds.items() if f" {key(kd.name)} " in k}
             return hits.pop() if len(hits) == 1 else None
         return next(code for code, kd in self.kinds.items() if kd.name == name)
+
+    def match_title(self, text: str) -> str | None:
+        """A past recognition's title, in any common spelling -> giay_khen_huyen / bang_khen_tinh."""
+        k = key(text)
+        for code, spellings in self.registers.titles.items():
+            if any(k == key(s) for s in spellings):
+                return code
+        return None
 
     def kind_name(self, code: str) -> str:
         return self.kinds[code].name if code in self.kinds else code
@@ -259,8 +292,9 @@ def load_rules(path: str | Path | None = None) -> Rules:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RulesError(f"Tệp quy định {path.name} sai cú pháp TOML: {exc}.") from exc
     r = _Reader(path)
-    top = {"province", "grouping", "fields", "eligibility", "awards", "calendar", "form", "kinds"}
-    r.table(data, "", top, top)
+    top = {"province", "grouping", "fields", "eligibility", "awards", "calendar", "form", "kinds",
+           "two_year_rule", "registers"}
+    r.table(data, "", top, top - {"two_year_rule", "registers"})
 
     province = r.table(data["province"], "province", {"name", "movement"}, {"name", "movement"})
 
@@ -342,7 +376,10 @@ def load_rules(path: str | Path | None = None) -> Rules:
             )
 
     cal_keys = {"registration_before", "dossier_before", "evaluation_quarter", "report_before"}
-    cal = r.table(data["calendar"], "calendar", cal_keys, cal_keys)
+    cal = r.table(data["calendar"], "calendar", cal_keys | {"late_blocks_eligibility"}, cal_keys)
+    late = cal.get("late_blocks_eligibility", False)
+    if not isinstance(late, bool):
+        raise r.fail("calendar.late_blocks_eligibility", "phải là true hoặc false")
     quarter = r.whole(cal, "evaluation_quarter", "calendar")
     if not 1 <= quarter <= 4:
         raise r.fail("calendar.evaluation_quarter", "phải từ 1 đến 4")
@@ -351,6 +388,35 @@ def load_rules(path: str | Path | None = None) -> Rules:
         r.day_month(cal, "dossier_before", "calendar"),
         quarter,
         r.day_month(cal, "report_before", "calendar"),
+        late,
+    )
+
+    tyr = r.table(data.get("two_year_rule", {"enabled": False, "years": 2}), "two_year_rule",
+                  {"enabled", "years"}, {"enabled", "years"})
+    if not isinstance(tyr["enabled"], bool):
+        raise r.fail("two_year_rule.enabled", "phải là true hoặc false")
+    years = r.whole(tyr, "years", "two_year_rule")
+    if years < 1:
+        raise r.fail("two_year_rule.years", "phải từ 1 trở lên")
+    two_year_rule = TwoYearRule(tyr["enabled"], years)
+
+    default_registers = {
+        "history_columns": ["Năm", "Mã đơn vị", "Tên", "Loại", "Huyện/thị xã/thành phố", "Danh hiệu"],
+        "roster_columns": ["Mã đơn vị", "Tên", "Loại", "Huyện/thị xã/thành phố"],
+        "titles": {GROUP_AWARD: ["Giấy khen huyện"], "bang_khen_tinh": ["Bằng khen tỉnh"]},
+    }
+    reg = r.table(data.get("registers", default_registers), "registers",
+                  {"history_columns", "roster_columns", "titles"}, {"history_columns", "roster_columns", "titles"})
+    titles_t = r.table(reg["titles"], "registers.titles", set(HISTORY_TITLES), set(HISTORY_TITLES))
+    history_columns = r.texts(reg, "history_columns", "registers")
+    roster_columns = r.texts(reg, "roster_columns", "registers")
+    if len(history_columns) != 6:
+        raise r.fail("registers.history_columns", "phải có đúng 6 cột: năm, mã, tên, loại, nhóm, danh hiệu")
+    if len(roster_columns) != 4:
+        raise r.fail("registers.roster_columns", "phải có đúng 4 cột: mã, tên, loại, nhóm")
+    registers = Registers(
+        tuple(history_columns), tuple(roster_columns),
+        {t: tuple(r.texts(titles_t, t, "registers.titles")) for t in HISTORY_TITLES},
     )
 
     form = r.table(
@@ -385,6 +451,8 @@ def load_rules(path: str | Path | None = None) -> Rules:
         calendar=calendar,
         form=layout,
         kinds=kinds,
+        two_year_rule=two_year_rule,
+        registers=registers,
         group_index=group_index,
         field_index=field_index,
         kind_index=kind_index,

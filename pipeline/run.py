@@ -1,23 +1,44 @@
 """The monthly run as one call: discover → read → validate → score → rank → aggregate → write.
 
-This is the library's entry point; the CLI is a thin layer over it.
+This is the library's entry point; the CLI is a thin layer over it. ``run`` writes every output
+of a run, and the ledger, into a hidden staging folder inside the output folder, and moves them
+into place only when everything has been written: a run that fails or is killed leaves the
+previous outputs and the ledger as they were. A lock file keeps two runs from interleaving.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .aggregate import YearResult, by_year, combine
-from .discover import InputFile, Skipped, discover, given
+import pandas as pd
+
+from . import __version__
+from .aggregate import YearResult, by_year, combine, results
+from .discover import HISTORY_DIR, ROSTER_DIR, InputFile, Skipped, discover, given, registers
 from .findings import Finding
-from .rank import rank
-from .read import frames, read_all
+from .ledger import LEDGER_NAME, Ledger, LedgerError, Recognition, check
+from .rank import holds_group_award, rank
+from .read import WorkbookRead, frames, read_all
+from .registers import read_registers, validate_register
 from .rules import Rules
 from .score import score
 from .validate import validate
 from .write import OutputError, write_year
+
+STAGING_PREFIX = ".dang_ghi-"
+BACKUPS = ".sao_luu"
+KEEP_BACKUPS = 5
+LOCK_NAME = ".khoa"
+
+
+class BusyError(Exception):
+    """Another run is writing into the same output folder."""
 
 
 @dataclass
@@ -26,7 +47,10 @@ class RunReport:
     files_read: int
     skipped: list[Skipped]
     findings: list[Finding]
+    reads: list[WorkbookRead] = field(default_factory=list, repr=False)
+    imported: list[Recognition] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    run_id: int | None = None
 
     def count(self, name: str) -> int:
         return sum(int(y.summary[y.summary.group.isna()].iloc[0][name]) for y in self.years)
@@ -36,40 +60,207 @@ class RunReport:
         """Files that gave no form at all (unreadable, or no form in them)."""
         return len({f.file for f in self.findings if not f.sheet})
 
+    def changed(self, kind: str) -> int:
+        return sum(int((y.changes.change == kind).sum()) for y in self.years if y.changes is not None)
+
+
+def _history(recognitions: list[Recognition], skip_years: set[int]) -> dict[str, set[int]]:
+    """Years each unit held the group's award; a year this run decides again is left to this run."""
+    out: dict[str, set[int]] = {}
+    for r in recognitions:
+        if r.source == "run" and r.year in skip_years:
+            continue
+        out.setdefault(r.unit, set()).add(r.year)
+    return out
+
+
+def _imported(history: pd.DataFrame) -> list[Recognition]:
+    return [
+        Recognition(int(r.year_int), r.unit, "import", r.kind_code, r.group_name, r.unit_code, r.name,
+                    r.title_code, f"{r.file}!{r.cell_title}")
+        for r in history.itertuples()
+    ]
+
+
+def analyse_files(files: list[InputFile], skipped: list[Skipped], rules: Rules, year: int | None = None,
+                  inputs: Path | None = None, known: list[Recognition] | None = None,
+                  previous: dict | None = None) -> RunReport:
+    reads = read_all(files, rules)
+    parsed = [form for wb in reads for form in wb.forms]
+    forms, criteria = frames(parsed, rules)
+    forms["sha256"] = forms.file.map({wb.file.rel: wb.sha256 for wb in reads}).fillna("").astype(str)
+    forms, criteria, findings = validate(forms, criteria, rules)
+    findings = [*findings, *(f for wb in reads for f in wb.findings)]
+
+    imported: list[Recognition] = []
+    roster = None
+    if inputs is not None:
+        h_files, h_skipped = registers(inputs, HISTORY_DIR)
+        r_files, r_skipped = registers(inputs, ROSTER_DIR)
+        skipped = sorted([*skipped, *h_skipped, *r_skipped], key=lambda s: s.rel)
+        history_rows, h_findings = validate_register(read_registers(h_files, rules, history=True), rules, history=True)
+        roster, r_findings = validate_register(read_registers(r_files, rules, history=False), rules, history=False)
+        imported = _imported(history_rows)
+        findings += [*h_findings, *r_findings]
+
+    years_now = {int(y) for y in forms.year.dropna()}
+    history = _history([*(known or []), *imported], years_now)
+    ranked = rank(score(forms, criteria, rules), rules, history)
+    everything = combine(forms, criteria, ranked)
+    years = by_year(everything, sorted(findings), skipped, len(files), rules, year, previous, roster)
+    return RunReport(years, len(files), skipped, sorted(findings), reads, imported)
+
 
 def analyse(inputs: Path, rules: Rules, year: int | None = None) -> RunReport:
-    """Everything but writing: the run's results, per year."""
+    """Everything but writing (and without the ledger): the run's results, per year."""
     files, skipped = discover(inputs)
-    return analyse_files(files, skipped, rules, year)
+    return analyse_files(files, skipped, rules, year, inputs)
 
 
-def check(paths: list[Path], rules: Rules) -> RunReport:
+def check_files(paths: list[Path], rules: Rules) -> RunReport:
     """The given files only, as a staffer checks them while the sender is on the phone."""
     files, skipped = given(paths)
     return analyse_files(files, skipped, rules)
 
 
-def analyse_files(files: list[InputFile], skipped: list[Skipped], rules: Rules, year: int | None = None) -> RunReport:
-    reads = read_all(files, rules)
-    parsed = [form for wb in reads for form in wb.forms]
-    forms, criteria = frames(parsed, rules)
-    forms, criteria, findings = validate(forms, criteria, rules)
-    findings = sorted([*findings, *(f for wb in reads for f in wb.findings)])
-    ranked = rank(score(forms, criteria, rules), rules)
-    everything = combine(forms, criteria, ranked)
-    years = by_year(everything, findings, skipped, len(files), rules, year)
-    return RunReport(years, len(files), skipped, findings)
+@contextmanager
+def _locked(outputs: Path) -> Iterator[None]:
+    """Hold the output folder's lock for the whole run; a second run refuses at once."""
+    path = outputs / LOCK_NAME
+    fh = open(path, "a+")  # noqa: SIM115 — held open for the lock's lifetime
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # Windows
+            import msvcrt
+
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+    except OSError as exc:
+        fh.close()
+        raise BusyError(
+            f"Một lượt chạy khác đang ghi vào {outputs} — đợi lượt đó xong rồi chạy lại "
+            "(không chạy hai lượt cùng lúc trên một thư mục kết quả)."
+        ) from exc
+    try:
+        yield
+    finally:
+        fh.close()
+
+
+def _clear_stale(outputs: Path) -> None:
+    """Staging folders left by a run that was killed: never moved into place, safe to remove."""
+    for stale in outputs.glob(f"{STAGING_PREFIX}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _backup(outputs: Path, stamp: str) -> None:
+    ledger = outputs / LEDGER_NAME
+    if not ledger.exists():
+        return
+    folder = outputs / BACKUPS
+    folder.mkdir(exist_ok=True)
+    shutil.copy2(ledger, folder / f"so_theo_doi-{stamp}.sqlite")
+    for old in sorted(folder.glob("so_theo_doi-*.sqlite"))[:-KEEP_BACKUPS]:
+        old.unlink()
+
+
+def _commit(staging: Path, outputs: Path, stamp: str) -> None:
+    """Move each staged year folder, then the ledger, into place."""
+    trash = staging / ".cu"
+    trash.mkdir()
+    for folder in sorted(p for p in staging.iterdir() if p.is_dir() and p.name.isdigit()):
+        target = outputs / folder.name
+        if target.exists():
+            target.rename(trash / folder.name)
+        folder.rename(target)
+    _backup(outputs, stamp)
+    os.replace(staging / LEDGER_NAME, outputs / LEDGER_NAME)
+
+
+def _file_rows(report: RunReport) -> list[dict]:
+    errors = {f.file for f in report.findings if f.is_error}
+    rows = []
+    for wb in report.reads:
+        outcome = "rejected" if wb.file.rel in errors else ("accepted" if wb.forms else "no-form")
+        rows.append({"path": wb.file.rel, "sha256": wb.sha256, "size": wb.file.size, "mtime": wb.file.mtime,
+                     "outcome": outcome})
+    return rows
+
+
+def _form_rows(report: RunReport) -> list[dict]:
+    rows = []
+    for y in report.years:
+        for r in y.forms[~y.forms.rejected].itertuples():
+            rows.append({"sha256": r.sha256, "sheet": r.sheet, "path": r.file, "unit": r.unit,
+                         "unit_code": r.unit_code, "name": r.name, "kind": r.kind, "group": r.group,
+                         "field": r.field, "year": int(r.year), "total": float(r.total), "scores": r.scores})
+    return rows
+
+
+def _recognitions(report: RunReport) -> list[Recognition]:
+    out = []
+    for y in report.years:
+        f = y.forms[~y.forms.rejected & ~y.forms.superseded]
+        for r in f.itertuples():
+            if holds_group_award(r.award, r.tie_edge):
+                out.append(Recognition(int(r.year), r.unit, "run", r.kind, r.group, r.unit_code, r.name,
+                                       r.award, f"{r.file}!{r.sheet}"))
+    return out
 
 
 def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, today: dt.date | None = None) -> RunReport:
-    """Read every form under ``inputs`` and write every output under ``outputs``."""
+    """Read every form under ``inputs``; write every output, and the ledger, under ``outputs``."""
     if not inputs.is_dir():
         raise OutputError(f"Không tìm thấy thư mục hồ sơ {inputs}.")
     try:
         outputs.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"Không tạo được thư mục kết quả {outputs}: {exc.strerror or exc}.") from exc
-    report = analyse(inputs, rules, year)
-    for result in report.years:
-        report.written += write_year(result, outputs, rules, today, inputs)
+    started = dt.datetime.now().astimezone()
+    with _locked(outputs):
+        _clear_stale(outputs)
+        check(outputs / LEDGER_NAME)  # a corrupt or newer ledger stops the run here, before any write
+        staging = outputs / f"{STAGING_PREFIX}{os.getpid()}"
+        staging.mkdir()
+        try:
+            if (outputs / LEDGER_NAME).exists():
+                shutil.copy2(outputs / LEDGER_NAME, staging / LEDGER_NAME)
+            ledger = Ledger(staging / LEDGER_NAME)
+            try:
+                last = ledger.last_run()
+                files, skipped = discover(inputs)
+                report = analyse_files(files, skipped, rules, year, inputs, ledger.recognitions(),
+                                       last["results"] if last else None)
+                for result in report.years:
+                    report.written += write_year(result, staging, rules, today, inputs)
+                main = next(y.year for y in report.years if y.main)
+                everything = pd.concat([y.forms for y in report.years])
+                report.run_id = ledger.record(
+                    {
+                        "started_at": started.isoformat(timespec="seconds"),
+                        "finished_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                        "program_version": __version__, "rules_sha256": rules.sha256, "year": main,
+                        "files": report.files_read, "forms": int(len(everything)),
+                        "rejected": report.count("rejected"), "eligible": report.count("eligible"),
+                        "awarded": report.count("awarded"),
+                        "seen": [[r["path"], r["sha256"], r["outcome"]] for r in _file_rows(report)],
+                        "results": results(everything),
+                        "changes": {k: report.changed(k) for k in ("new", "replaced", "withdrawn", "total", "award")},
+                    },
+                    _file_rows(report), _form_rows(report), _recognitions(report), report.imported,
+                    sorted({int(y) for y in everything.year.dropna()}),
+                )
+            finally:
+                ledger.close()
+            _commit(staging, outputs, started.strftime("%Y%m%d-%H%M%S"))
+        except OSError as exc:
+            raise OutputError(f"Không ghi được vào thư mục kết quả {outputs}: {exc.strerror or exc}.") from exc
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    report.written = [outputs / p.relative_to(staging) for p in report.written]
     return report
+
+
+__all__ = ["BusyError", "LedgerError", "RunReport", "analyse", "check_files", "run"]

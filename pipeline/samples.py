@@ -15,7 +15,7 @@ import unicodedata
 from pathlib import Path
 
 from .rules import GROUP_AWARD, Rules
-from .templates import FormSpec, write_workbook
+from .templates import FormSpec, write_register, write_workbook
 from .text import slug
 
 # Sample place and person names (not tied to any rules file).
@@ -167,6 +167,8 @@ def write_samples(dest: Path, rules: Rules, seed: int = 2024, year: int = 2024,
         path = write_workbook(dest / rel, specs, rules)
         os.utime(path, (base_time + i * 60, base_time + i * 60))
         written.append(path)
+    _registers(dest, rules, [s for _, specs in sample_specs(rules, random.Random(seed), year, per_group) for s in specs],
+               random.Random(seed + 1), year)
     first = slug(rules.groups[0])
     # The clutter of a folder that emails are saved into.
     (dest / first / "~$dong_hang_1.xlsx").write_bytes(b"\x00lock")
@@ -188,3 +190,24 @@ def _not_a_form(path: Path) -> None:
         for c, v in enumerate(row):
             ws.write(r, c, v)
     wb.close()
+
+
+def _registers(dest: Path, rules: Rules, specs: list[FormSpec], rng: random.Random, year: int) -> None:
+    """Last year's recognitions (about half the units, some known by name only) and the roster
+    of expected units (everyone who submitted, and two more per group who have not)."""
+    history, roster = [], []
+    for spec in specs:
+        if not isinstance(spec.year, int) or spec.year != year:
+            continue
+        kind = rules.kinds[spec.kind].name
+        group = rules.match_group(spec.group) or spec.group
+        roster.append([spec.unit_code, spec.name, kind, group])
+        if spec.unit_code.startswith("TOP-1") or spec.unit_code.startswith("TIE") or rng.random() < 0.5:
+            title = rules.registers.titles["giay_khen_huyen"][0]
+            history.append([year - 1, spec.unit_code, spec.name, kind, group, title])
+    for g in rules.groups:
+        for k, kd in rules.kinds.items():
+            name = f"UBND xã {rng.choice(PLACES)} (chưa nộp)" if k == "tap_the" else f"{_person(rng)} (chưa nộp)"
+            roster.append(["", name, kd.name, g])
+    write_register(dest / "lich_su" / f"cong_nhan_{year - 1}.xlsx", rules.registers.history_columns, history)
+    write_register(dest / "danh_sach" / f"don_vi_{year}.xlsx", rules.registers.roster_columns, roster)

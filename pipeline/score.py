@@ -36,6 +36,10 @@ def score(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> pd.DataF
     if el.evidence_required:
         for row in crit[crit.evidence.str.len() == 0].itertuples():
             reasons[row.form_id].append(reason("evidence-missing", stt=f"{row.pos:02d}"))
+    if rules.calendar.late_blocks_eligibility:
+        for form_id, row in accepted[accepted.late].iterrows():
+            reasons[form_id].append(reason("late", date=row.date.strftime("%d/%m/%Y"),
+                                           deadline=row.deadline.strftime("%d/%m/%Y")))
     accepted["reasons"] = pd.Series(reasons, dtype=object).reindex(accepted.index)
     accepted["eligible"] = (accepted.reasons.map(len) == 0).astype(bool)
     return accepted

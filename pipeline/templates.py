@@ -19,6 +19,7 @@ from .rules import Rules
 from .text import format_number
 
 LISTS_SHEET = "DanhMuc"
+FIXED_TIME = dt.datetime(2024, 1, 1)
 
 
 @dataclass
@@ -217,6 +218,7 @@ def write_workbook(path: Path, specs: list[FormSpec], rules: Rules) -> Path:
     """A workbook with one filled-in form per sheet, as a unit would send it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path))
+    wb.set_properties({"created": FIXED_TIME})  # same forms, same bytes
     for spec in specs:
         write_form(wb, spec, rules)
     wb.close()
@@ -246,4 +248,25 @@ def write_templates(outdir: Path, rules: Rules) -> list[Path]:
         wb.close()
         tmp.replace(path)
         written.append(path)
+    written.append(write_register(outdir / "mau_lich_su.xlsx", rules.registers.history_columns))
+    written.append(write_register(outdir / "mau_danh_sach.xlsx", rules.registers.roster_columns))
     return written
+
+
+def write_register(path: Path, columns: tuple[str, ...], rows: list[list[object]] | None = None) -> Path:
+    """A register workbook (past recognitions or expected units): one header row, then the rows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    wb.set_properties({"created": FIXED_TIME})
+    ws = wb.add_worksheet("Danh sách")
+    head = wb.add_format({"bold": True, "border": 1, "bg_color": "#D9E1F2", "font_name": "Times New Roman"})
+    cell = wb.add_format({"border": 1, "font_name": "Times New Roman"})
+    for c, name in enumerate(columns):
+        ws.write_string(0, c, name, head)
+        ws.set_column(c, c, 12 if c == 0 else 28)
+    for r, row in enumerate(rows or [], start=1):
+        for c, value in enumerate(row):
+            _write_value(ws, r, c, value, cell)
+    ws.freeze_panes(1, 0)
+    wb.close()
+    return path

@@ -101,3 +101,10 @@ def parse_number(value: object) -> float | None:
         if _NUMBER.match(text):
             return float(text.replace(",", "."))
     return None
+
+
+def unit_key(unit_code: str, name: str, kind: str, group: str) -> str:
+    """The same unit across files and years: its code, or else its name, kind and group."""
+    if clean(unit_code):
+        return f"code:{key(unit_code)}"
+    return f"name:{key(name)}|{kind}|{group}"

@@ -30,6 +30,10 @@ def _prepare(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple
     sums = criteria.groupby("form_id").score.sum()
     forms = forms.copy()
     forms["score_sum"] = sums.where(all_ok).reindex(forms.index).astype("float64")
+    forms["deadline"] = [rules.calendar.dossier_deadline(int(y)) if pd.notna(y) else None for y in forms.year]
+    forms["late"] = pd.Series(
+        [bool(d and dl and d >= dl) for d, dl in zip(forms.date, forms.deadline, strict=True)],
+        index=forms.index, dtype=bool)
     return forms, criteria
 
 
@@ -71,6 +75,8 @@ def _form_finding(code: str, field: str, row: pd.Series, rules: Rules) -> Findin
         return finding(code, *f, row.cell_total, expected=format_number(row.score_sum))
     if code == "date-from-text":
         return finding(code, *f, row.cell_date, row.date_raw, row.date.strftime("%d/%m/%Y"))
+    if code == "late":
+        return finding(code, *f, row.cell_date, row.date.strftime("%d/%m/%Y"), row.deadline.strftime("%d/%m/%Y"))
     if code == "total-not-number":
         return finding(code, *f, row.cell_total, row.total_raw)
     if code == "total-mismatch":

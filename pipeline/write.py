@@ -46,6 +46,20 @@ LABELS = {
     "sheet_rejected": "Hồ sơ bị từ chối",
     "sheet_skipped": "Tệp bỏ qua",
     "sheet_warnings": "Cảnh báo",
+    "sheet_changes": "Thay đổi",
+    "sheet_missing": "Chưa nộp",
+    "sheet_by_name": "Đối chiếu theo tên",
+    "not_submitted": "Chưa nộp",
+    "change": "Thay đổi",
+    "before": "Trước",
+    "after": "Sau",
+    "change_new": "Mới nộp",
+    "change_replaced": "Nộp lại (tệp đã thay đổi)",
+    "change_withdrawn": "Đã rút (không còn trong thư mục hồ sơ)",
+    "change_total": "Đổi tổng điểm",
+    "change_award": "Đổi kết quả khen thưởng",
+    "first_run": "Lần chạy đầu tiên trên thư mục kết quả này: chưa có gì để so sánh.",
+    "by_name_note": "Đơn vị không có mã: đã nhận là một với đơn vị cùng tên, loại và nhóm đã được công nhận năm trước. Đề nghị kiểm tra.",
     "no": "STT",
     "kind": "Loại",
     "received": "Số hồ sơ nhận",
@@ -237,16 +251,17 @@ def _summary_sheet(book: _Book, result: YearResult, summary: pd.DataFrame, rules
         (LABELS["received"], 10, "int"), (LABELS["rejected"], 10, "int"), (LABELS["valid"], 10, "int"),
         (LABELS["superseded"], 10, "int"), (LABELS["eligible"], 10, "int"),
         (award.short, 12, "int"), (proposal.short, 12, "int"), (LABELS["tied"], 10, "int"),
+        (LABELS["not_submitted"], 10, "int"),
     ]
     body = summary[summary.group.notna()]
     rows = [
         [i, _group_label(r.group), rules.kind_name(r.kind) if r.kind else LABELS["unknown"],
-         r.received, r.rejected, r.valid, r.superseded, r.eligible, r.awarded, r.proposed, r.tied]
+         r.received, r.rejected, r.valid, r.superseded, r.eligible, r.awarded, r.proposed, r.tied, r.not_submitted]
         for i, r in enumerate(body.itertuples(), start=1)
     ]
     t = summary[summary.group.isna()].iloc[0]
     totals = ["", LABELS["total_row"], "", t.received, t.rejected, t.valid, t.superseded,
-              t.eligible, t.awarded, t.proposed, t.tied]
+              t.eligible, t.awarded, t.proposed, t.tied, t.not_submitted]
     book.table(book.sheet(LABELS["sheet_summary"]), title, subtitle, columns, rows, totals)
 
 
@@ -340,6 +355,49 @@ def _warnings_sheet(book: _Book, warnings: list[Finding], title: str, subtitle: 
     book.table(book.sheet(LABELS["sheet_warnings"]), title, subtitle, columns, rows)
 
 
+def _changes_sheet(book: _Book, result: YearResult, rules: Rules, title: str, subtitle: str) -> None:
+    columns = [(LABELS["change"], 30, "text"), (LABELS["file"], 30, "text"), (LABELS["sheet"], 12, "text"),
+               (LABELS["name"], 30, "text"), (rules.group_label, 22, "text"), (LABELS["before"], 22, "text"),
+               (LABELS["after"], 22, "text")]
+    changes = result.changes
+    if changes is None:
+        ws = book.sheet(LABELS["sheet_changes"])
+        book.table(ws, title, LABELS["first_run"], columns, [])
+        return
+
+    def shown(change: str, value: object) -> object:
+        if change == "award":
+            return _award_label(str(value), rules) or "—"
+        return value if value not in ("", None) else ""
+
+    rows = [
+        [LABELS[f"change_{c.change}"], c.file, c.sheet, c.name, c.group, shown(c.change, c.before), shown(c.change, c.after)]
+        for c in changes.itertuples()
+    ]
+    book.table(book.sheet(LABELS["sheet_changes"]), title, subtitle, columns, rows)
+
+
+def _missing_sheet(book: _Book, result: YearResult, rules: Rules, title: str, subtitle: str) -> None:
+    columns = [(rules.group_label, 26, "text"), (LABELS["kind"], 10, "text"), (LABELS["unit_code"], 14, "text"),
+               (LABELS["name"], 40, "text")]
+    missing = result.not_submitted
+    group_order = {g: i for i, g in enumerate(rules.groups)}
+    rows = [] if missing is None else [
+        [m.group, rules.kind_name(m.kind), m.unit_code, m.name]
+        for m in sorted(missing.itertuples(), key=lambda m: (group_order.get(m.group, 99), m.kind, m.name))
+    ]
+    book.table(book.sheet(LABELS["sheet_missing"]), title, subtitle, columns, rows, landscape=False)
+
+
+def _by_name_sheet(book: _Book, forms: pd.DataFrame, rules: Rules, title: str) -> None:
+    columns = [(rules.group_label, 24, "text"), (LABELS["kind"], 10, "text"), (LABELS["name"], 34, "text"),
+               (LABELS["award"], 22, "text"), (LABELS["file"], 30, "text"), (LABELS["sheet"], 12, "text")]
+    matched = forms[forms.by_name]
+    rows = [[r.group, rules.kind_name(r.kind), r["name"], _award_label(r.award, rules), r.file, r.sheet]
+            for _, r in matched.sort_values(["group", "kind", "file"]).iterrows()]
+    book.table(book.sheet(LABELS["sheet_by_name"]), title, LABELS["by_name_note"], columns, rows)
+
+
 def _skipped_sheet(book: _Book, skipped: list[Skipped], title: str, subtitle: str) -> None:
     columns = [(LABELS["file"], 50, "text"), (LABELS["reason"], 60, "text")]
     rows = [[s.rel, SKIPS[s.reason]] for s in skipped]
@@ -400,6 +458,10 @@ def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date |
             _ineligible_sheet(book, result.forms, rules, title, subtitle)
             _rejected_sheet(book, result.findings, title, subtitle)
             _warnings_sheet(book, result.warnings, title, subtitle)
+            _changes_sheet(book, result, rules, title, subtitle)
+            if result.not_submitted is not None:
+                _missing_sheet(book, result, rules, title, subtitle)
+            _by_name_sheet(book, result.forms, rules, title)
             _skipped_sheet(book, result.skipped, title, subtitle)
             book.close()
 
@@ -416,7 +478,8 @@ def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date |
 
             def group_book(path: Path, g=g, forms=forms, findings=findings, warnings=warnings, gt=gt) -> None:
                 book = _Book(path)
-                _summary_sheet(book, result, summarise(forms, rules, groups=[g]), rules, gt, subtitle)
+                missing = None if result.not_submitted is None else result.not_submitted[result.not_submitted.group == g]
+                _summary_sheet(book, result, summarise(forms, rules, groups=[g], missing=missing), rules, gt, subtitle)
                 _ranked_sheet(book, g, forms, rules, gt, subtitle)
                 _awards_sheet(book, forms, rules, gt, subtitle)
                 _ineligible_sheet(book, forms, rules, gt, subtitle)

@@ -48,6 +48,7 @@ def form_schema(rules: Rules) -> pa.DataFrameSchema:
             error="total-computed:total",
         ),
         pa.Check(lambda d: ~d.date_from_text, error="date-from-text:date"),
+        pa.Check(lambda d: ~d.late, error="late:date"),
         pa.Check(
             lambda d: d.score_sum.isna() | d.stated_total.isna()
             | ((d.stated_total - d.score_sum).abs() <= TOLERANCE),

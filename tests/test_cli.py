@@ -8,7 +8,7 @@ import openpyxl
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.templates import FormSpec
+from pipeline.templates import FormSpec, write_register
 
 from .helpers import read_csv
 
@@ -20,7 +20,7 @@ def _invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-def _month(add, inputs):
+def _month(add, inputs, rules):
     add("van_ninh/a.xlsx", FormSpec(name="UBND xã Vạn Thắng", unit_code="VN-01", group="H. Vạn Ninh"))
     add("van_ninh/b.xlsx", FormSpec(name="UBND xã Vạn Phú", scores=[14, 14, 14, 14, 14, 14, 9]))
     add("van_ninh/c.xlsx", FormSpec(name="Hội Nông dân xã Vạn Long", scores=[12, 15, 15, 15, 15, 15, 10]))
@@ -29,14 +29,18 @@ def _month(add, inputs):
         FormSpec(kind="ca_nhan", name="Lê Văn Tám", group="Cam Lâm", sheet="CN2", scores=[16, 15, 20, 10, 10, 15, 15]))
     add("cu/nam_truoc.xlsx", FormSpec(name="UBND xã Vạn Giã", year=2023))
     add("thieu_nam.xlsx", FormSpec(name="UBND xã Đại Lãnh", year=""))
+    write_register(inputs / "lich_su" / "2023.xlsx", rules.registers.history_columns, [
+        [2023, "VN-01", "UBND xã Vạn Thắng", "Tập thể", "Huyện Vạn Ninh", "Giấy khen huyện"],
+        [2023, "", "Trần Thị Mai", "Cá nhân", "H. Cam Lâm", "Giấy khen cấp huyện"],
+    ])
     (inputs / "van_ninh" / "~$a.xlsx").write_bytes(b"lock")
     (inputs / "van_ninh" / "minh_chung.pdf").write_bytes(b"%PDF-1.4")
     (inputs / ".an.xlsx").write_bytes(b"hidden")
     (inputs / "hong.xlsx").write_bytes(b"not a workbook")
 
 
-def test_monthly_run_end_to_end(add, inputs, tmp_path):
-    _month(add, inputs)
+def test_monthly_run_end_to_end(add, inputs, tmp_path, rules):
+    _month(add, inputs, rules)
     out = tmp_path / "outputs"
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs.rglob("*") if p.is_file()}
     result = _invoke("run", "--inputs", inputs, "--outputs", out)
@@ -79,7 +83,7 @@ def test_monthly_run_end_to_end(add, inputs, tmp_path):
     summary = wb["Tổng hợp"]
     assert summary.freeze_panes == "A5"
     total_row = [c.value for c in summary[summary.max_row]]
-    assert total_row[1] == "Tổng cộng" and total_row[3:] == [6, 2, 4, 0, 3, 3, 2, 0]
+    assert total_row[1] == "Tổng cộng" and total_row[3:] == [6, 2, 4, 0, 3, 3, 2, 0, 0]
     skipped = [r[0] for r in wb["Tệp bỏ qua"].iter_rows(min_row=5, values_only=True)]
     assert skipped == [".an.xlsx", "van_ninh/minh_chung.pdf", "van_ninh/~$a.xlsx"]
     assert wb["Huyện Vạn Ninh"].auto_filter.ref

@@ -27,7 +27,9 @@ def test_whole_run_on_a_province_grouped_by_clusters(tmp_path):
 
     rows = {r["name"]: r for r in read_csv(out / "2024" / "ket_qua.csv")}
     assert rows["UBND phường Nha Trang"]["group"] == "Cụm thi đua số 1"
-    assert rows["UBND phường Nha Trang"]["award"] == "de_nghi_bang_khen_tinh"
+    # First year on this rules file: no one has two consecutive years yet, so no proposal.
+    assert rows["UBND phường Nha Trang"]["award"] == "giay_khen_huyen"
+    assert "Chưa đủ 2 năm liên tục" in rows["UBND phường Nha Trang"]["reasons"]
     assert rows["UBND xã Vạn Ninh"]["award"] == "giay_khen_huyen"
     assert rows["Phạm Thị Lan"]["group"] == "Khối thi đua các sở, ban, ngành"
     # A district of the old map is not a group of this province.

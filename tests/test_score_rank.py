@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import pytest
 
+from pipeline.rules import TwoYearRule, load_rules
 from pipeline.templates import FormSpec
 from pipeline.text import slug
 
 from .helpers import forms_of
 
 FULL = [15, 15, 15, 15, 15, 15, 10]
+
+
+@pytest.fixture
+def rules():
+    """Quotas on their own: the two-year rule has its own tests (test_history.py)."""
+    return replace(load_rules(), two_year_rule=TwoYearRule(enabled=False, years=2))
 
 
 def scores_for(total: float, kind_points=FULL) -> list[float]:

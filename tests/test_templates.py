@@ -34,7 +34,12 @@ def _cells(ws):
 
 
 def test_two_blank_forms_from_the_rules_file(templates, rules):
-    assert sorted(p.name for p in templates.iterdir()) == ["mau_ca_nhan.xlsx", "mau_tap_the.xlsx"]
+    assert sorted(p.name for p in templates.iterdir()) == [
+        "mau_ca_nhan.xlsx", "mau_danh_sach.xlsx", "mau_lich_su.xlsx", "mau_tap_the.xlsx"]
+    history = openpyxl.load_workbook(templates / "mau_lich_su.xlsx").active
+    assert [c.value for c in history[1]] == ["Năm", "Mã đơn vị", "Tên", "Loại", "Huyện/thị xã/thành phố", "Danh hiệu"]
+    roster = openpyxl.load_workbook(templates / "mau_danh_sach.xlsx").active
+    assert [c.value for c in roster[1]] == ["Mã đơn vị", "Tên", "Loại", "Huyện/thị xã/thành phố"]
     for code, kind in rules.kinds.items():
         wb = openpyxl.load_workbook(templates / f"mau_{code}.xlsx")
         ws = wb[kind.name]

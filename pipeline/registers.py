@@ -1,0 +1,135 @@
+"""Reading the two registers: past recognitions (inputs/lich_su/) and expected units (inputs/danh_sach/).
+
+Both are plain tables with one header row, found by its column names wherever it stands. They
+are history, not forms: never reported as broken forms. Each row keeps its Excel row so a
+bad one gets a finding at its cell; rows are checked with pandera like forms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pandera.pandas as pa
+
+from schemas.registers import history_schema, roster_schema
+
+from .discover import InputFile
+from .findings import Finding, finding
+from .read import _as_text, _fallback, _Grid, _precheck, _sheets_calamine, parse_year, ref
+from .rules import Rules
+from .text import key, unit_key
+from .workers import Failure, isolated_map
+
+FIELDS_HISTORY = ("year", "unit_code", "name", "kind", "group", "title")
+FIELDS_ROSTER = ("unit_code", "name", "kind", "group")
+
+
+@dataclass
+class RegisterRead:
+    file: InputFile
+    rows: list[dict] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def read_register(file: InputFile, columns: tuple[str, ...], fields: tuple[str, ...], folder: str) -> RegisterRead:
+    """Rows of one register workbook (run in a worker, like forms)."""
+    out = RegisterRead(file)
+    refused = _precheck(file)
+    if refused:
+        out.findings.append(refused)
+        return out
+    wanted = [key(c) for c in columns]
+    try:
+        sheets = list(_sheets_calamine(file.path))
+    except BaseException:  # noqa: BLE001 — calamine panics are BaseExceptions
+        reader = _fallback(file.path)
+        sheets = list(reader(file.path)) if reader else []
+    for sheet in sheets:
+        grid = _Grid(sheet.rows, sheet.merged)
+        for r in range(len(grid.rows)):
+            keys = [key(grid.text(r, c)) for c in range(grid.width)]
+            if all(w in keys for w in wanted):
+                cols = {f: keys.index(w) for f, w in zip(fields, wanted, strict=True)}
+                for rr in range(r + 1, len(grid.rows)):
+                    values = {f: grid.value(rr, c) for f, c in cols.items()}
+                    if all(v is None for v in values.values()):
+                        continue
+                    out.rows.append({
+                        "file": file.rel, "sheet": sheet.name, "row": rr + 1,
+                        **{f: _as_text(v) for f, v in values.items()},
+                        **({"year_value": values["year"]} if "year" in values else {}),
+                        **{f"cell_{f}": ref(rr, c) for f, c in cols.items()},
+                    })
+                break
+        else:
+            continue
+        return out
+    out.findings.append(finding("register-no-header", file.rel, expected=", ".join(columns), label=folder))
+    return out
+
+
+def read_registers(files: list[InputFile], rules: Rules, history: bool) -> list[RegisterRead]:
+    from .discover import HISTORY_DIR, ROSTER_DIR
+
+    columns = rules.registers.history_columns if history else rules.registers.roster_columns
+    fields = FIELDS_HISTORY if history else FIELDS_ROSTER
+    folder = f"inputs/{HISTORY_DIR if history else ROSTER_DIR}/"
+    out: list[RegisterRead] = [RegisterRead(f) for f in files]
+    for i, result in isolated_map(read_register, files, (columns, fields, folder)):
+        if isinstance(result, Failure):
+            out[i].findings.append(finding("reader-crashed", files[i].rel))
+        else:
+            out[i] = result
+    return out
+
+
+def _frame(reads: list[RegisterRead], rules: Rules, history: bool) -> pd.DataFrame:
+    fields = FIELDS_HISTORY if history else FIELDS_ROSTER
+    text = ["file", "sheet", *fields, *(f"cell_{f}" for f in fields)]
+    columns = [*text, "row", *(["year_value"] if history else [])]
+    frame = pd.DataFrame([r for rd in reads for r in rd.rows], columns=columns)
+    frame[text] = frame[text].fillna("").astype(str)
+    frame["kind_code"] = [(rules.match_kind(k) or "") if k else "" for k in frame.kind]
+    frame["group_name"] = [(rules.match_group(g) or "") if g else "" for g in frame.group]
+    if history:
+        frame["year_int"] = pd.array([parse_year(v) for v in frame.year_value], dtype="Int64")
+        frame["title_code"] = [(rules.match_title(t) or "") if t else "" for t in frame.title]
+    return frame
+
+
+def validate_register(reads: list[RegisterRead], rules: Rules, history: bool) -> tuple[pd.DataFrame, list[Finding]]:
+    """(the rows that passed, with their unit keys; findings for the rest and for unreadable files)."""
+    frame = _frame(reads, rules, history)
+    findings = [f for rd in reads for f in rd.findings]
+    schema = history_schema(rules) if history else roster_schema(rules)
+    failed: dict[int, list[str]] = {}
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.dropna(subset=["index"])
+        for check, idx in sorted({(str(c), int(i)) for c, i in zip(cases["check"], cases["index"], strict=True)}):
+            failed.setdefault(idx, []).append(check)
+    kinds = " hoặc ".join(kd.name for kd in rules.kinds.values())
+    for idx, checks in sorted(failed.items()):
+        row = frame.loc[idx]
+        f = row.file, row.sheet
+        for check in checks:
+            code, _, col = check.partition(":")
+            cell = row[f"cell_{col}"] if f"cell_{col}" in row else ""
+            if code == "register-year-invalid":
+                findings.append(finding(code, *f, cell, row.year, dt.date.today().year - 1))
+            elif code == "register-name-missing":
+                findings.append(finding(code, *f, cell))
+            elif code == "register-kind-unknown":
+                findings.append(finding(code, *f, cell, row.kind, kinds))
+            elif code == "register-group-unknown":
+                findings.append(finding(code, *f, cell, row.group, "; ".join(rules.groups), label=rules.group_label))
+            elif code == "register-title-unknown":
+                titles = " hoặc ".join(s[0] for s in rules.registers.titles.values())
+                findings.append(finding(code, *f, cell, row.title, titles))
+    good = frame.drop(index=list(failed)).copy()
+    good["unit"] = [unit_key(c, n, k, g) for c, n, k, g in zip(good.unit_code, good["name"], good.kind_code, good.group_name, strict=True)]
+    good["by_name"] = [not c for c in good.unit_code]
+    return good, sorted(findings)
