@@ -176,3 +176,79 @@ def _row_col(cell: str) -> tuple[int, int, str]:
     digits = "".join(ch for ch in cell if ch.isdigit())
     letters = "".join(ch for ch in cell if ch.isalpha())
     return (int(digits) if digits else 0, len(letters), letters)
+
+
+OUTPUTS_OPTION = click.option("--outputs", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True,
+                              help="Thư mục kết quả có sổ theo dõi (so_theo_doi.sqlite).")
+
+
+def _ledger(outputs: Path):
+    from .ledger import LEDGER_NAME, Ledger
+
+    try:
+        return Ledger(outputs / LEDGER_NAME, readonly=True)
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command("lich-su")
+@click.argument("query")
+@OUTPUTS_OPTION
+@RULES_OPTION
+def history_cmd(query: str, outputs: Path, rules_path: Path) -> None:
+    """Quá trình của một đơn vị qua các năm: biểu mẫu, điểm, danh hiệu (tìm theo mã hoặc tên).
+
+    Ví dụ: pipeline lich-su VN-VT-01
+           pipeline lich-su "UBND xã Vạn Thắng" --outputs /mnt/chung/ket_qua
+    """
+    rules = _rules(rules_path)
+    ledger = _ledger(outputs)
+    try:
+        units = ledger.find_units(query)
+        if not units:
+            click.echo(f"Không tìm thấy đơn vị nào có mã hoặc tên chứa «{query}» trong sổ theo dõi.")
+            return
+        forms, recs = ledger.unit_history(units)
+    finally:
+        ledger.close()
+    for unit in units:
+        mine_forms = [f for f in forms if f[7] == unit]
+        mine_recs = [r for r in recs if r.unit == unit]
+        first = mine_forms[0] if mine_forms else None
+        name = first[1] if first else mine_recs[0].name
+        kind = first[2] if first else mine_recs[0].kind
+        group = first[3] if first else mine_recs[0].group
+        codes = {f[8] for f in mine_forms if f[8]} | {r.unit_code for r in mine_recs if r.unit_code}
+        code = "mã " + ", ".join(sorted(codes)) if codes else "không có mã"
+        click.echo(f"{rules.kind_name(kind)} «{name}» ({code}), {group}")
+        for year in sorted({f[0] for f in mine_forms} | {r.year for r in mine_recs}):
+            for f in (f for f in mine_forms if f[0] == year):
+                click.echo(f"  {year}: biểu mẫu {f[5]} ({f[6]}), {format_number(f[4])} điểm")
+            for r in (r for r in mine_recs if r.year == year):
+                title = rules.awards[r.title].short if r.title in rules.awards else rules.registers.titles.get(
+                    r.title, (r.title,))[0]
+                source = "nhập từ " + r.detail if r.source == "import" else "theo lần chạy, " + r.detail
+                click.echo(f"  {year}: {title} ({source})")
+
+
+@main.command("runs")
+@OUTPUTS_OPTION
+def runs_cmd(outputs: Path) -> None:
+    """Các lần chạy trước trên thư mục kết quả này, và mỗi lần thay đổi những gì.
+
+    Ví dụ: pipeline runs --outputs outputs
+    """
+    ledger = _ledger(outputs)
+    try:
+        runs = ledger.runs()
+    finally:
+        ledger.close()
+    for r in runs:
+        c = r["changes"]
+        click.echo(
+            f"#{r['id']}  {r['finished_at'][:16].replace('T', ' ')}  năm {r['year']}  phiên bản {r['program_version']}"
+            f"  quy định {r['rules_sha256'][:8]}: {r['files']} tệp, {r['forms']} biểu mẫu, {r['rejected']} bị từ chối,"
+            f" {r['eligible']} đủ điều kiện, {r['awarded']} khen thưởng; thay đổi: {c.get('new', 0)} mới,"
+            f" {c.get('replaced', 0)} nộp lại, {c.get('withdrawn', 0)} đã rút, {c.get('total', 0)} đổi điểm,"
+            f" {c.get('award', 0)} đổi kết quả"
+        )

@@ -106,11 +106,15 @@ def check(path: Path) -> int:
 class Ledger:
     """An open ledger. Open the staged copy, record the run, close, then move it into place."""
 
-    def __init__(self, path: Path):
-        check(path)
+    def __init__(self, path: Path, readonly: bool = False):
+        version = check(path)
         self.path = path
+        if readonly:
+            if not version:
+                raise LedgerError(f"Chưa có sổ theo dõi {path}: chưa chạy lần nào trên thư mục kết quả này.")
+            self.con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            return
         self.con = sqlite3.connect(path)
-        self.con.execute("PRAGMA foreign_keys = ON")
         self._migrate()
 
     def _migrate(self) -> None:
@@ -152,8 +156,8 @@ class Ledger:
         units = list(units)
         marks = ",".join("?" * len(units))
         forms = self.con.execute(
-            f"SELECT year, name, kind, grp, total, path, sheet, unit FROM forms WHERE unit IN ({marks}) "  # noqa: S608
-            "ORDER BY year, path, sheet", units).fetchall()
+            f"SELECT DISTINCT year, name, kind, grp, total, path, sheet, unit, unit_code FROM forms "  # noqa: S608
+            f"WHERE unit IN ({marks}) ORDER BY year, path, sheet", units).fetchall()
         recs = [r for r in self.recognitions() if r.unit in units]
         return forms, recs
 

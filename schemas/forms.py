@@ -79,7 +79,7 @@ def criteria_schema(rules: Rules) -> pa.DataFrameSchema:
             "pos": pa.Column(int),
             "stt": pa.Column(
                 "Int64", nullable=True,
-                checks=pa.Check(lambda s: s.notna(), error="criterion-order:stt"),
+                checks=pa.Check(lambda s: s.notna(), ignore_na=False, error="criterion-order:stt"),
             ),
             "score_state": pa.Column(str, checks=[
                 pa.Check(lambda s: s != "empty", error="score-empty:score"),

@@ -20,7 +20,7 @@ def _common(rules: Rules) -> list[pa.Check]:
 
 def history_schema(rules: Rules) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
-        {"year_int": pa.Column("Int64", nullable=True, checks=pa.Check(lambda s: s.notna(), error="register-year-invalid:year")),
+        {"year_int": pa.Column("Int64", nullable=True, checks=pa.Check(lambda s: s.notna(), ignore_na=False, error="register-year-invalid:year")),
          "title_code": pa.Column(str, pa.Check(lambda s: s != "", error="register-title-unknown:title"))},
         checks=_common(rules), name="history",
     )

@@ -114,3 +114,14 @@ def test_findings_carry_file_sheet_found_expected_and_a_vietnamese_message(add, 
     assert (f.file, f.sheet, f.cell, f.found, f.expected, f.severity) == ("sub/a.xlsx", "Bảng 1", "D16", "16", "15", "error")
     assert f.where == "Bảng 1!D16"
     assert "vượt điểm chuẩn" in f.message
+
+
+def test_a_criterion_row_without_its_number(add, inputs, analysed):
+    import openpyxl
+
+    add("a.xlsx", FormSpec())
+    wb = openpyxl.load_workbook(inputs / "a.xlsx")
+    wb.active["A18"] = None
+    wb.active["A19"] = "bốn"
+    wb.save(inputs / "a.xlsx")
+    assert errors(analysed()) == [("Sheet1!A18", "criterion-order"), ("Sheet1!A19", "criterion-order")]
