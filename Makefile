@@ -11,7 +11,7 @@ RULES   ?= schemas/khanh_hoa.toml
 YEAR    ?=
 FILE    ?=
 
-.PHONY: help venv run check demo templates test lint clean
+.PHONY: help venv run check demo templates test lint bench clean
 
 help:
 	@echo "make demo        hồ sơ mẫu + chạy thử (kết quả trong build/demo/outputs)"
@@ -40,6 +40,10 @@ demo: $(STAMP)
 
 templates: $(STAMP)
 	$(BIN)/pipeline templates --outputs "$(OUTPUTS)" --rules "$(RULES)"
+
+N ?= 10000
+bench: $(STAMP)
+	$(BIN)/pipeline bench -n $(N)
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline schemas tests

@@ -9,6 +9,7 @@ draw the lowercase codes as capitals, so cells in such a font convert to upperca
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
@@ -57,26 +58,28 @@ def _markers() -> tuple[frozenset[str], frozenset[str]]:
     return tcvn, vni
 
 
+_BEYOND_LATIN1 = re.compile("[^\x00-\xff" + re.escape("".join(sorted(_PUNCT))) + "]")
+
+
 def _is_unicode_text(text: str) -> bool:
     """Already Unicode Vietnamese (or other script): leave it alone."""
-    return any(ord(c) > 0xFF and c not in _PUNCT for c in text)
+    return _BEYOND_LATIN1.search(text) is not None
+
+
+@cache
+def _marker_patterns() -> tuple[re.Pattern, re.Pattern]:
+    tcvn, vni = _markers()
+    return (re.compile("[" + re.escape("".join(sorted(tcvn))) + "]"),
+            re.compile("[" + re.escape("".join(sorted(vni))) + "]"))
 
 
 def detect(texts: Iterable[str]) -> str | None:
     """TCVN3, VNI or None for a sheet's text cells, decided on the whole sheet."""
-    tcvn_markers, vni_markers = _markers()
-    tcvn = vni = 0
-    for text in texts:
-        if _is_unicode_text(text):
-            continue
-        for c in text:
-            if c in tcvn_markers:
-                tcvn += 1
-            elif c in vni_markers:
-                vni += 1
-    if tcvn:
+    tcvn, vni = _marker_patterns()
+    legacy = [t for t in texts if not _is_unicode_text(t)]
+    if any(tcvn.search(t) for t in legacy):
         return TCVN3
-    if vni:
+    if any(vni.search(t) for t in legacy):
         return VNI
     return None
 

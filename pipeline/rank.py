@@ -20,16 +20,14 @@ TIE = "dong_hang"
 SUPERSEDED = "superseded"
 
 
-def _unit(row: pd.Series) -> str:
-    return unit_key(row.unit_code, row["name"], row.kind, row.group)
-
-
 def _supersede(forms: pd.DataFrame) -> pd.DataFrame:
     forms = forms.copy()
-    forms["unit"] = forms.apply(_unit, axis=1) if len(forms) else pd.Series(dtype=str)
+    forms["unit"] = [unit_key(*r) for r in zip(forms.unit_code, forms["name"], forms.kind, forms.group, strict=True)]
     forms["superseded"] = False
     forms["note"] = ""
-    order = forms.assign(_d=forms.date.map(lambda d: d or dt.date.min)).sort_values(
+    # Only units with more than one form in a year need ordering.
+    repeated = forms[forms.duplicated(["year", "unit"], keep=False)]
+    order = repeated.assign(_d=repeated.date.map(lambda d: d or dt.date.min)).sort_values(
         ["_d", "mtime", "file", "sheet"]
     )
     for _, grp in order.groupby(["year", "unit"], sort=False):

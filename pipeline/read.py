@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,13 +133,18 @@ class _Grid:
                 for c in range(c0, min(c1, MAX_COLS - 1) + 1):
                     if (r, c) != (r0, c0):
                         self.origin[(r, c)] = (r0, c0)
+        # Values and their text, computed once per cell: every stage below reads them many times.
+        for row in self.rows:
+            for c, v in enumerate(row):
+                if v == "":
+                    row[c] = None
+                elif isinstance(v, str) and len(v) > MAX_CELL_CHARS:
+                    row[c] = v[:MAX_CELL_CHARS] + "…"  # a 100 000-character cell is no label or score
+        self.texts = [[_as_text(v) for v in row] for row in self.rows]
 
     def value(self, r: int, c: int) -> object:
         if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
-            v = self.rows[r][c]
-            if isinstance(v, str) and len(v) > MAX_CELL_CHARS:
-                return v[:MAX_CELL_CHARS] + "…"  # a 100 000-character cell is no label or score
-            return None if v == "" else v
+            return self.rows[r][c]
         return None
 
     def merged_value(self, r: int, c: int) -> object:
@@ -144,7 +152,13 @@ class _Grid:
         return self.value(r0, c0)
 
     def text(self, r: int, c: int) -> str:
-        return _as_text(self.value(r, c))
+        if 0 <= r < len(self.texts) and 0 <= c < len(self.texts[r]):
+            return self.texts[r][c]
+        return ""
+
+    def merged_text(self, r: int, c: int) -> str:
+        r0, c0 = self.origin.get((r, c), (r, c))
+        return self.text(r0, c0)
 
 
 def _as_text(value: object) -> str:
@@ -169,6 +183,7 @@ class _Layout:
         self.total_row = [key(s) for s in rules.form.total_row]
         self.title = key(rules.form.title)
         self.kind_titles = {code: key(kd.title) for code, kd in rules.kinds.items() if kd.title}
+        self.roles: dict[tuple[str, bool], str | None] = {}  # header text -> column role, memoised
 
 
 _PAREN = re.compile(r"\s*\([^)]*\)\s*$")
@@ -188,6 +203,14 @@ def _column_role(text: str, layout: _Layout, tail_ok: bool) -> str | None:
     k = key(text)
     if not k:
         return None
+    memo = layout.roles.get((k, tail_ok), False)
+    if memo is not False:
+        return memo
+    layout.roles[(k, tail_ok)] = found = _match_role(k, layout, tail_ok)
+    return found
+
+
+def _match_role(k: str, layout: _Layout, tail_ok: bool) -> str | None:
     for role, spellings in layout.columns.items():
         for s in spellings:
             if k == s or k.startswith(s + " "):
@@ -204,7 +227,7 @@ def _find_header(grid: _Grid, layout: _Layout) -> tuple[int, int, dict[str, int]
     for r in range(len(grid.rows)):
         one: dict[str, int] = {}
         for c in range(grid.width):
-            role = _column_role(_as_text(grid.merged_value(r, c)), layout, tail_ok=False)
+            role = _column_role(grid.merged_text(r, c), layout, tail_ok=False)
             if role and role not in one:
                 one[role] = c
         if needed <= one.keys():
@@ -213,7 +236,7 @@ def _find_header(grid: _Grid, layout: _Layout) -> tuple[int, int, dict[str, int]
             continue
         two: dict[str, int] = {}
         for c in range(grid.width):
-            upper = _as_text(grid.merged_value(r, c))
+            upper = grid.merged_text(r, c)
             # A cell merged down from the upper row is not repeated in the lower half.
             lower = "" if grid.origin.get((r + 1, c), (None,))[0] == r else grid.text(r + 1, c)
             for text, tail in ((f"{upper} {lower}", False), (lower, True), (upper, False)):
@@ -378,13 +401,25 @@ def _mb(n: int) -> str:
     return f"{n / 1024**2:.0f} MB" if n >= 1024**2 else f"{n / 1024:.0f} KB"
 
 
-def _precheck(file: InputFile) -> Finding | None:
+_ROOT_ELEMENT = re.compile(rb"<[A-Za-z]")
+
+
+def _part_start(data: bytes, info: zipfile.ZipInfo, size: int = 4096) -> bytes:
+    """The first bytes of one zip member, inflated straight from the archive's bytes."""
+    name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + name_len + extra_len
+    raw = data[start:start + min(info.compress_size, size * 4 + 64)]
+    if info.compress_type == zipfile.ZIP_STORED:
+        return raw[:size]
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        return zlib.decompressobj(-15).decompress(raw, size)
+    raise NotImplementedError(f"compression {info.compress_type}")
+
+
+def _precheck(file: InputFile, data: bytes) -> Finding | None:
     """Refuse what must not be parsed: wrong type, too large, zip and XML-entity bombs."""
-    if file.size > MAX_FILE_BYTES:
-        return finding("file-too-large", file.rel, found=_mb(file.size), expected=_mb(MAX_FILE_BYTES))
-    with open(file.path, "rb") as fh:
-        head = fh.read(8)
-    if file.size == 0:
+    head = data[:8]
+    if not data:
         return finding("not-a-spreadsheet", file.rel, found="tệp rỗng, 0 byte")
     if head.startswith(OLE_MAGIC) or head[:2] in BIFF_MAGIC:
         return None
@@ -392,21 +427,22 @@ def _precheck(file: InputFile) -> Finding | None:
         kind = "văn bản/HTML" if head.lstrip()[:1] in (b"<", b"{") else "không rõ định dạng"
         return finding("not-a-spreadsheet", file.rel, found=kind)
     try:
-        with zipfile.ZipFile(file.path) as zf:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
-            total = sum(i.file_size for i in infos)
-            if total > MAX_UNZIPPED_BYTES:
-                return finding("zip-bomb", file.rel, found=_mb(total), expected=_mb(MAX_UNZIPPED_BYTES))
-            for info in infos:
-                if info.file_size > MAX_PART_BYTES:
-                    return finding("file-too-large", file.rel, found=f"{info.filename}: {_mb(info.file_size)}",
-                                   expected=_mb(MAX_PART_BYTES))
-                if info.filename.endswith((".xml", ".rels", ".vml")):
-                    with zf.open(info) as part:
-                        start = part.read(4096)
-                    if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
-                        return finding("xml-entity", file.rel, found=info.filename)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        total = sum(i.file_size for i in infos)
+        if total > MAX_UNZIPPED_BYTES:
+            return finding("zip-bomb", file.rel, found=_mb(total), expected=_mb(MAX_UNZIPPED_BYTES))
+        for info in infos:
+            if info.file_size > MAX_PART_BYTES:
+                return finding("file-too-large", file.rel, found=f"{info.filename}: {_mb(info.file_size)}",
+                               expected=_mb(MAX_PART_BYTES))
+            if info.filename.endswith((".xml", ".rels", ".vml")) and info.file_size:
+                start = _part_start(data, info)
+                # A DOCTYPE can only stand before the root element; a prolog longer than 4 KB
+                # (comments hiding one) is refused as well.
+                if b"<!DOCTYPE" in start or b"<!ENTITY" in start or not _ROOT_ELEMENT.search(start):
+                    return finding("xml-entity", file.rel, found=info.filename)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error, struct.error) as exc:
         return finding("not-a-spreadsheet", file.rel, found=f"tệp nén hỏng: {clean(str(exc))[:80]}")
     return None
 
@@ -418,8 +454,8 @@ class _Sheet:
     merged: list | None
 
 
-def _sheets_calamine(path: Path) -> Iterator[_Sheet]:
-    wb = pc.CalamineWorkbook.from_path(str(path))
+def _sheets_calamine(path: Path, data: bytes | None = None) -> Iterator[_Sheet]:
+    wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data)) if data is not None else pc.CalamineWorkbook.from_path(str(path))
     try:
         for meta in wb.sheets_metadata:
             if meta.typ != pc.SheetTypeEnum.WorkSheet:
@@ -519,10 +555,10 @@ def _describe(exc: BaseException) -> str:
     return f"cấu trúc bên trong tệp bị hỏng — chi tiết kỹ thuật: {detail}"
 
 
-def _read_sheets(file: InputFile, reader, layout: _Layout) -> WorkbookRead:
+def _read_sheets(file: InputFile, sheets: Iterator[_Sheet], layout: _Layout) -> WorkbookRead:
     out = WorkbookRead(file)
     any_data = False
-    for sheet in reader(file.path):
+    for sheet in sheets:
         grid = _Grid(sheet.rows, sheet.merged)
         if grid.encoding == encodings.TCVN3:
             try:
@@ -554,22 +590,28 @@ def _sha256(path: Path) -> str:
 
 
 def read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
-    """All forms of one workbook, or the one finding that says why it gave none; with its hash."""
-    result = _read_workbook(file, rules)
-    try:
+    """All forms of one workbook, or the one finding that says why it gave none; with its hash.
+
+    The file is read once: its bytes give the hash, the pre-checks and the parse.
+    """
+    if file.size > MAX_FILE_BYTES:
+        result = WorkbookRead(file, findings=[
+            finding("file-too-large", file.rel, found=_mb(file.size), expected=_mb(MAX_FILE_BYTES))])
         result.sha256 = _sha256(file.path)
-    except OSError:
-        result.sha256 = ""
+        return result
+    data = file.path.read_bytes()
+    result = _read_workbook(file, data, rules)
+    result.sha256 = hashlib.sha256(data).hexdigest()
     return result
 
 
-def _read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
-    refused = _precheck(file)
+def _read_workbook(file: InputFile, data: bytes, rules: Rules) -> WorkbookRead:
+    refused = _precheck(file, data)
     if refused:
         return WorkbookRead(file, findings=[refused])
-    layout = _Layout(rules)
+    layout = _layout(rules)
     try:
-        return _read_sheets(file, _sheets_calamine, layout)
+        return _read_sheets(file, _sheets_calamine(file.path, data), layout)
     except (KeyboardInterrupt, SystemExit):
         raise
     except pc.PasswordError:
@@ -579,12 +621,22 @@ def _read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
     fallback = _fallback(file.path)
     if fallback is not None:
         try:
-            return _read_sheets(file, fallback, layout)
+            return _read_sheets(file, fallback(file.path), layout)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException:  # noqa: BLE001,S110 — the first reader's error is the one to report
             pass
     return WorkbookRead(file, findings=[finding("file-unreadable", file.rel, found=_describe(first))])
+
+
+_LAYOUTS: dict[str, _Layout] = {}
+
+
+def _layout(rules: Rules) -> _Layout:
+    """One layout (and its memo of header texts) per rules file, kept for the worker's life."""
+    if rules.sha256 not in _LAYOUTS:
+        _LAYOUTS[rules.sha256] = _Layout(rules)
+    return _LAYOUTS[rules.sha256]
 
 
 def read_all(files: list[InputFile], rules: Rules, limits: Limits | None = None) -> list[WorkbookRead]:
@@ -653,6 +705,8 @@ def frames(forms: list[ParsedForm], rules: Rules) -> tuple[pd.DataFrame, pd.Data
         kind_raw = text["kind"] or (rules.kind_name(form.kind_from_title) if form.kind_from_title else "")
         year = parse_year(info["year"].value) if text["year"] else None
         date = parse_date(info["date"].value) if text["date"] else None
+        group = rules.match_group(text["group"]) if text["group"] else None
+        field_ = rules.match_field(text["field"]) if text["field"] else None
         row = {
             "form_id": form_id,
             "file": form.file,
@@ -665,11 +719,11 @@ def frames(forms: list[ParsedForm], rules: Rules) -> tuple[pd.DataFrame, pd.Data
             "name": text["name"],
             "unit_code": text["unit_code"],
             "position": text["position"],
-            "group": rules.match_group(text["group"]) or "" if text["group"] else "",
+            "group": group or "",
             "group_raw": text["group"],
             "commune": text["commune"],
             "model": text["model"],
-            "field": rules.match_field(text["field"]) or "" if text["field"] else "",
+            "field": field_ or "",
             "field_raw": text["field"],
             "period": text["period"],
             "date": date,
@@ -679,6 +733,12 @@ def frames(forms: list[ParsedForm], rules: Rules) -> tuple[pd.DataFrame, pd.Data
             "total_raw": form.total_raw,
             "total_state": form.total_state,
             "date_from_text": bool(date) and isinstance(info["date"].value, str),
+            # Each coded value's state, as for scores: one bad cell, one finding.
+            "kind_state": _state(kind_raw, kind),
+            "year_state": _state(text["year"], year),
+            "group_state": _state(text["group"], group),
+            "field_state": _state(text["field"], field_),
+            "date_state": _state(text["date"], date),
             "encoding": form.encoding,
             "cell_encoding": form.encoding_cell or form.anchor,
             "cell_form": form.anchor,
@@ -714,6 +774,12 @@ def frames(forms: list[ParsedForm], rules: Rules) -> tuple[pd.DataFrame, pd.Data
     return forms_df.set_index("form_id", drop=False), crit_df
 
 
+def _state(typed: str, value: object) -> str:
+    if not typed:
+        return "empty"
+    return "ok" if value else "invalid"
+
+
 def _stt(text: str) -> int | None:
     number = parse_number(text)
     return int(number) if number is not None and number.is_integer() else None
@@ -723,7 +789,8 @@ _FORM_COLUMNS = [
     "form_id", "file", "sheet", "mtime", "kind", "kind_raw", "year", "year_raw", "name",
     "unit_code", "position", "group", "group_raw", "commune", "model", "field", "field_raw",
     "period", "date", "date_raw", "n_criteria", "stated_total", "total_raw", "total_state",
-    "date_from_text", "encoding", "cell_encoding", "cell_form", "cell_table", "cell_total", *[f"cell_{f}" for f in INFO_FIELDS],
+    "date_from_text", "kind_state", "year_state", "group_state", "field_state", "date_state",
+    "encoding", "cell_encoding", "cell_form", "cell_table", "cell_total", *[f"cell_{f}" for f in INFO_FIELDS],
 ]
 _CRIT_COLUMNS = [
     "form_id", "pos", "row", "stt_raw", "stt", "text", "standard", "standard_raw", "score",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -82,14 +83,30 @@ def _imported(history: pd.DataFrame) -> list[Recognition]:
     ]
 
 
+class Timer:
+    """Seconds per stage, for the benchmark (a run without one records nothing)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
 def analyse_files(files: list[InputFile], skipped: list[Skipped], rules: Rules, year: int | None = None,
                   inputs: Path | None = None, known: list[Recognition] | None = None,
-                  previous: dict | None = None) -> RunReport:
+                  previous: dict | None = None, timer: Timer | None = None) -> RunReport:
+    timer = timer or Timer()
     reads = read_all(files, rules)
+    timer.lap("read")
     parsed = [form for wb in reads for form in wb.forms]
     forms, criteria = frames(parsed, rules)
     forms["sha256"] = forms.file.map({wb.file.rel: wb.sha256 for wb in reads}).fillna("").astype(str)
     forms, criteria, findings = validate(forms, criteria, rules)
+    timer.lap("validate")
     findings = [*findings, *(f for wb in reads for f in wb.findings)]
 
     imported: list[Recognition] = []
@@ -102,12 +119,17 @@ def analyse_files(files: list[InputFile], skipped: list[Skipped], rules: Rules, 
         roster, r_findings = validate_register(read_registers(r_files, rules, history=False), rules, history=False)
         imported = _imported(history_rows)
         findings += [*h_findings, *r_findings]
+        timer.lap("registers")
 
     years_now = {int(y) for y in forms.year.dropna()}
     history = _history([*(known or []), *imported], years_now)
-    ranked = rank(score(forms, criteria, rules), rules, history)
+    scored = score(forms, criteria, rules)
+    timer.lap("score")
+    ranked = rank(scored, rules, history)
+    timer.lap("rank")
     everything = combine(forms, criteria, ranked)
     years = by_year(everything, sorted(findings), skipped, len(files), rules, year, previous, roster)
+    timer.lap("aggregate")
     return RunReport(years, len(files), skipped, sorted(findings), reads, imported)
 
 
@@ -210,7 +232,8 @@ def _recognitions(report: RunReport) -> list[Recognition]:
     return out
 
 
-def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, today: dt.date | None = None) -> RunReport:
+def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, today: dt.date | None = None,
+        timer: Timer | None = None) -> RunReport:
     """Read every form under ``inputs``; write every output, and the ledger, under ``outputs``."""
     if not inputs.is_dir():
         raise OutputError(f"Không tìm thấy thư mục hồ sơ {inputs}.")
@@ -219,6 +242,7 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
     except OSError as exc:
         raise OutputError(f"Không tạo được thư mục kết quả {outputs}: {exc.strerror or exc}.") from exc
     started = dt.datetime.now().astimezone()
+    timer = timer or Timer()
     with _locked(outputs):
         _clear_stale(outputs)
         check(outputs / LEDGER_NAME)  # a corrupt or newer ledger stops the run here, before any write
@@ -231,10 +255,12 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
             try:
                 last = ledger.last_run()
                 files, skipped = discover(inputs)
+                timer.lap("discover")
                 report = analyse_files(files, skipped, rules, year, inputs, ledger.recognitions(),
-                                       last["results"] if last else None)
+                                       last["results"] if last else None, timer)
                 for result in report.years:
                     report.written += write_year(result, staging, rules, today, inputs)
+                timer.lap("write")
                 main = next(y.year for y in report.years if y.main)
                 everything = pd.concat([y.forms for y in report.years])
                 report.run_id = ledger.record(
@@ -254,6 +280,7 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
                 )
             finally:
                 ledger.close()
+            timer.lap("ledger")
             _commit(staging, outputs, started.strftime("%Y%m%d-%H%M%S"))
         except OSError as exc:
             raise OutputError(f"Không ghi được vào thư mục kết quả {outputs}: {exc.strerror or exc}.") from exc

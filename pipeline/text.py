@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Tone marks as combining characters (grave, acute, tilde, hook above, dot below). Their
 # position inside a syllable varies by keyboard and era; their presence does not.
@@ -24,7 +25,14 @@ def clean(value: object) -> str:
     """Text of a cell as a person reads it: NFC, invisible characters gone, spaces collapsed."""
     if value is None:
         return ""
-    text = value if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        return _clean(value) if len(value) < 256 else _clean.__wrapped__(value)
+    return _clean(str(value))
+
+
+# Forms repeat the same labels, headers and criterion texts thousands of times in a run.
+@lru_cache(maxsize=1 << 16)
+def _clean(text: str) -> str:
     text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
     text = _CONTROL.sub("", text)
     return _SPACES.sub(" ", text).strip()
@@ -43,6 +51,13 @@ def _syllable_key(word: str) -> str:
 
 def key(value: object) -> str:
     """Matching key: case-folded, tone kept per syllable, punctuation folded into spaces."""
+    if isinstance(value, str) and len(value) < 256:
+        return _key(value)
+    return _key.__wrapped__(clean(value))
+
+
+@lru_cache(maxsize=1 << 16)
+def _key(value: str) -> str:
     text = _PUNCT.sub(" ", clean(value).casefold())
     return " ".join(_syllable_key(w) for w in text.split())
 

@@ -26,10 +26,12 @@ def _prepare(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple
     criteria["points"] = pd.Series(
         [points.get((k, p)) for k, p in zip(kinds, criteria.pos, strict=True)], index=criteria.index, dtype="float64"
     )
-    all_ok = criteria.groupby("form_id").score_state.agg(lambda s: bool((s == "ok").all()))
+    all_ok = criteria.score_state.eq("ok").groupby(criteria.form_id).all()
     sums = criteria.groupby("form_id").score.sum()
     forms = forms.copy()
     forms["score_sum"] = sums.where(all_ok).reindex(forms.index).astype("float64")
+    forms["total_missing"] = (forms.total_state == "empty") & forms.score_sum.notna()
+    forms["legacy"] = forms.encoding != ""
     forms["deadline"] = [rules.calendar.dossier_deadline(int(y)) if pd.notna(y) else None for y in forms.year]
     forms["late"] = pd.Series(
         [bool(d and dl and d >= dl) for d, dl in zip(forms.date, forms.deadline, strict=True)],
@@ -43,7 +45,7 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[tuple[str
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases.dropna(subset=["index"])
-        pairs = {(str(c), i) for c, i in zip(cases["check"], cases["index"], strict=True)}
+        pairs = set(zip(cases["check"].astype(str).tolist(), cases["index"].tolist(), strict=True))
         return sorted(pairs, key=lambda p: (str(p[1]), p[0]))
     return []
 

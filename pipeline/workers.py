@@ -10,6 +10,7 @@ and the rest of its chunk goes on in another worker.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing as mp
 import os
 import sys
@@ -57,13 +58,14 @@ class WorkerError(Exception):
     """Reader processes cannot be started: the run cannot go on."""
 
 
-def _serve(conn: Connection, func: Callable, args: tuple, memory: int) -> None:
+def _serve(conn: Connection, memory: int) -> None:
     _limit_memory(memory)
     conn.send("ready")
     while True:
-        batch = conn.recv()
-        if batch is None:
+        task = conn.recv()
+        if task is None:
             return
+        func, args, batch = task
         for index, item in batch:
             try:
                 result = func(item, *args)
@@ -80,9 +82,9 @@ def _context() -> mp.context.BaseContext:
 
 
 class _Worker:
-    def __init__(self, ctx, func: Callable, args: tuple, limits: Limits):
+    def __init__(self, ctx, limits: Limits):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, func, args, limits.memory_bytes), daemon=True)
+        self.proc = ctx.Process(target=_serve, args=(child, limits.memory_bytes), daemon=True)
         self.proc.start()
         child.close()
         # A worker that cannot start (an unimportable module, no processes left) must stop the
@@ -104,9 +106,9 @@ class _Worker:
     def busy(self) -> bool:
         return self.done < len(self.batch)
 
-    def give(self, batch: list[tuple[int, object]]) -> None:
+    def give(self, func: Callable, args: tuple, batch: list[tuple[int, object]]) -> None:
         self.batch, self.done, self.since = batch, 0, time.monotonic()
-        self.conn.send(batch)
+        self.conn.send((func, args, batch))
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -123,6 +125,26 @@ class _Worker:
         self.conn.close()
 
 
+# Workers are started once and reused by every call in the process (a run reads forms,
+# registers and builds feedback): starting a process costs more than reading a workbook.
+_POOL: list[_Worker] = []
+
+
+def _pool(ctx, limits: Limits, size: int) -> list[_Worker]:
+    alive = [w for w in _POOL if w.proc.is_alive()]
+    _POOL[:] = alive
+    while len(_POOL) < size:
+        _POOL.append(_Worker(ctx, limits))
+    return _POOL[:size]
+
+
+@atexit.register
+def shutdown() -> None:
+    """Stop the pooled workers (also at interpreter exit)."""
+    while _POOL:
+        _POOL.pop().stop()
+
+
 def isolated_map(func: Callable, items: list, args: tuple = (), limits: Limits = Limits()) -> Iterator[tuple[int, object]]:
     """Yield (index, func(item, *args)) for every item, or (index, Failure) where it crashed or hung.
 
@@ -134,23 +156,24 @@ def isolated_map(func: Callable, items: list, args: tuple = (), limits: Limits =
     n_workers = max(1, min(limits.workers or os.cpu_count() or 1, -(-len(items) // limits.chunk)))
     size = max(1, min(limits.chunk, -(-len(items) // n_workers)))
     queue = deque(list(enumerate(items))[i:i + size] for i in range(0, len(items), size))
-    workers = [_Worker(ctx, func, args, limits) for _ in range(n_workers)]
+    workers = _pool(ctx, limits, n_workers)
     try:
         while queue or any(w.busy for w in workers):
             for i, w in enumerate(workers):
                 if not w.busy and queue:
+                    batch = queue.popleft()
                     try:
-                        w.give(queue.popleft())
+                        w.give(func, args, batch)
                     except OSError:
-                        workers[i] = _Worker(ctx, func, args, limits)
-                        workers[i].give(w.batch)
+                        workers[i] = _replace_worker(w, ctx, limits)
+                        workers[i].give(func, args, batch)
             busy = {w.conn: w for w in workers if w.busy}
             for conn in wait(list(busy), timeout=0.5):
                 w = busy[conn]
                 try:
                     index, result = conn.recv()
                 except (EOFError, OSError):
-                    yield from _replace(workers, w, "crash", queue, ctx, func, args, limits)
+                    yield from _refuse(workers, w, "crash", queue, ctx, limits)
                     continue
                 w.done += 1
                 w.since = time.monotonic()
@@ -158,19 +181,32 @@ def isolated_map(func: Callable, items: list, args: tuple = (), limits: Limits =
             now = time.monotonic()
             for w in list(workers):
                 if w.busy and now - w.since > limits.seconds_per_file:
-                    yield from _replace(workers, w, "timeout", queue, ctx, func, args, limits)
+                    yield from _refuse(workers, w, "timeout", queue, ctx, limits)
     finally:
-        for w in workers:
-            w.stop(kill=w.busy)
+        # A caller that stops early leaves workers mid-batch: they cannot be reused.
+        for i, w in enumerate(workers):
+            if w.busy:
+                workers[i] = _replace_worker(w, ctx, limits, start=False)
 
 
-def _replace(workers, w: _Worker, reason: str, queue: deque, ctx, func, args, limits) -> Iterator[tuple[int, object]]:
+def _replace_worker(w: _Worker, ctx, limits: Limits, start: bool = True) -> _Worker | None:
+    w.batch, w.done = [], 0
+    w.stop(kill=True)
+    index = _POOL.index(w) if w in _POOL else None
+    new = _Worker(ctx, limits) if start else None
+    if index is not None:
+        if new is None:
+            _POOL.pop(index)
+        else:
+            _POOL[index] = new
+    return new
+
+
+def _refuse(workers, w: _Worker, reason: str, queue: deque, ctx, limits) -> Iterator[tuple[int, object]]:
     """The file ``w`` was on is refused; the rest of its chunk goes back to the queue."""
     index, _ = w.batch[w.done]
     rest = w.batch[w.done + 1:]
     if rest:
         queue.appendleft(rest)
-    w.batch, w.done = [], 0
-    w.stop(kill=True)
-    workers[workers.index(w)] = _Worker(ctx, func, args, limits)
+    workers[workers.index(w)] = _replace_worker(w, ctx, limits)
     yield index, Failure(reason)

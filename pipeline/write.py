@@ -128,8 +128,28 @@ def _number(value: object) -> str:
     return f"{float(value):g}"
 
 
-def _reasons(row: pd.Series) -> list[str]:
-    return [*row.reasons, *([row.note] if row.note else [])]
+class _Row(dict):
+    """A form as a plain record with attribute access: far faster than a pandas row."""
+
+    __getattr__ = dict.__getitem__
+
+
+RECORD_COLUMNS = ["file", "sheet", "unit_code", "name", "kind", "group", "field", "year", "total", "eligible",
+                  "reasons", "rank", "award", "note", "superseded", "rejected", "scores", "commune", "model",
+                  "by_name", "tie_edge"]
+
+
+def _records(frame: pd.DataFrame) -> list[_Row]:
+    """The forms as records, once per year: every sheet then filters plain Python lists."""
+    return [_Row(r) for r in frame[RECORD_COLUMNS].to_dict("records")]
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NA
+
+
+def _reasons(row) -> list[str]:
+    return [*row["reasons"], *([row["note"]] if row["note"] else [])]
 
 
 def _csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
@@ -141,13 +161,13 @@ def _csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
     _atomic(path, lambda p: p.write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")))
 
 
-def write_csvs(result: YearResult, folder: Path) -> None:
-    accepted = result.forms[~result.forms.rejected].sort_values(["file", "sheet"])
+def write_csvs(result: YearResult, folder: Path, records: list[_Row]) -> None:
+    accepted = sorted((r for r in records if not r.rejected), key=lambda r: (r.file, r.sheet))
     rows = [
         [r.file, r.sheet, r.unit_code, r["name"], r.kind, r.group, r.field, int(r.year),
          _number(r.total), "true" if r.eligible else "false", "; ".join(_reasons(r)),
-         "" if pd.isna(r["rank"]) else int(r["rank"]), r.award]
-        for _, r in accepted.iterrows()
+         "" if _missing(r["rank"]) else int(r["rank"]), r.award]
+        for r in accepted
     ]
     _csv(folder / "ket_qua.csv", KET_QUA_COLUMNS, rows)
     findings = sorted(result.findings, key=_finding_order)
@@ -223,7 +243,7 @@ class _Book:
     def _row(ws, r: int, values: list[object], columns, text_fmt, num_fmts) -> None:
         for c, value in enumerate(values):
             kind = columns[c][2]
-            if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
+            if _missing(value) or value == "":
                 ws.write_blank(r, c, None, num_fmts.get(kind, text_fmt))
             elif kind in num_fmts and isinstance(value, numbers.Real) and not isinstance(value, bool):
                 ws.write_number(r, c, float(value), num_fmts[kind])
@@ -268,15 +288,15 @@ def _summary_sheet(book: _Book, result: YearResult, summary: pd.DataFrame, rules
 def _sort_key_ranked(rules: Rules) -> Callable[[pd.Series], tuple]:
     kind_order = {k: i for i, k in enumerate(rules.kinds)}
 
-    def sort_key(r: pd.Series) -> tuple:
+    def sort_key(r) -> tuple:
         state = 0 if r.eligible and not r.superseded else (1 if not r.superseded else 2)
-        rank = r["rank"] if not pd.isna(r["rank"]) else 10**6
-        return (kind_order.get(r.kind, 99), state, rank, -(r.total if not pd.isna(r.total) else 0), r.file, r.sheet)
+        rank = 10**6 if _missing(r["rank"]) else r["rank"]
+        return (kind_order.get(r.kind, 99), state, rank, -(0 if _missing(r.total) else r.total), r.file, r.sheet)
 
     return sort_key
 
 
-def _ranked_sheet(book: _Book, group: str, forms: pd.DataFrame, rules: Rules, title: str, subtitle: str) -> None:
+def _ranked_sheet(book: _Book, group: str, forms: list[_Row], rules: Rules, title: str, subtitle: str) -> None:
     n_crit = max(len(k.criteria) for k in rules.kinds.values())
     columns = [
         (LABELS["rank"], 6, "int"), (LABELS["kind"], 9, "text"), (LABELS["name"], 30, "text"),
@@ -286,13 +306,13 @@ def _ranked_sheet(book: _Book, group: str, forms: pd.DataFrame, rules: Rules, ti
         (LABELS["total"], 8, "num"), (LABELS["is_eligible"], 9, "text"), (LABELS["award"], 18, "text"),
         (LABELS["note"], 50, "text"), (LABELS["file"], 24, "text"), (LABELS["sheet"], 12, "text"),
     ]
-    accepted = forms[(forms.group == group) & ~forms.rejected]
+    accepted = [r for r in forms if r.group == group and not r.rejected]
     key = _sort_key_ranked(rules)
     rows = []
-    for _, r in sorted(accepted.iterrows(), key=lambda x: key(x[1])):
+    for r in sorted(accepted, key=key):
         scores = (r.scores + [None] * n_crit)[:n_crit]
         rows.append([
-            None if pd.isna(r["rank"]) else int(r["rank"]), rules.kind_name(r.kind), r["name"],
+            None if _missing(r["rank"]) else int(r["rank"]), rules.kind_name(r.kind), r["name"],
             r.unit_code, r.commune, r.field, r.model, *scores, r.total,
             LABELS["yes"] if r.eligible else LABELS["no_"], _award_label(r.award, rules),
             "\n".join(_reasons(r)), r.file, r.sheet,
@@ -300,7 +320,7 @@ def _ranked_sheet(book: _Book, group: str, forms: pd.DataFrame, rules: Rules, ti
     book.table(book.sheet(group), title, subtitle, columns, rows)
 
 
-def _awards_sheet(book: _Book, forms: pd.DataFrame, rules: Rules, title: str, subtitle: str) -> None:
+def _awards_sheet(book: _Book, forms: list[_Row], rules: Rules, title: str, subtitle: str) -> None:
     columns = [
         (rules.group_label, 24, "text"), (LABELS["kind"], 9, "text"), (LABELS["rank"], 6, "int"),
         (LABELS["name"], 30, "text"), (LABELS["unit_code"], 12, "text"), (LABELS["model"], 32, "text"),
@@ -309,28 +329,28 @@ def _awards_sheet(book: _Book, forms: pd.DataFrame, rules: Rules, title: str, su
     ]
     group_order = {g: i for i, g in enumerate(rules.groups)}
     kind_order = {k: i for i, k in enumerate(rules.kinds)}
-    won = forms[forms.award.isin([PROPOSAL, GROUP_AWARD, TIE])]
-    won = sorted(won.iterrows(), key=lambda x: (group_order.get(x[1].group, 99), kind_order.get(x[1].kind, 99), x[1]["rank"], x[1].file))
+    won = [r for r in forms if r.award in (PROPOSAL, GROUP_AWARD, TIE)]
+    won = sorted(won, key=lambda r: (group_order.get(r.group, 99), kind_order.get(r.kind, 99), r["rank"], r.file))
     rows = [
         [r.group, rules.kind_name(r.kind), int(r["rank"]), r["name"], r.unit_code, r.model, r.field,
          r.total, _award_label(r.award, rules), r.note]
-        for _, r in won
+        for r in won
     ]
     book.table(book.sheet(LABELS["sheet_awards"]), title, subtitle, columns, rows)
 
 
-def _ineligible_sheet(book: _Book, forms: pd.DataFrame, rules: Rules, title: str, subtitle: str) -> None:
+def _ineligible_sheet(book: _Book, forms: list[_Row], rules: Rules, title: str, subtitle: str) -> None:
     columns = [
         (rules.group_label, 24, "text"), (LABELS["kind"], 9, "text"), (LABELS["name"], 30, "text"),
         (LABELS["unit_code"], 12, "text"), (LABELS["total"], 8, "num"), (LABELS["note"], 70, "text"),
         (LABELS["file"], 24, "text"), (LABELS["sheet"], 12, "text"),
     ]
     group_order = {g: i for i, g in enumerate(rules.groups)}
-    out = forms[~forms.rejected & ~forms.superseded & ~forms.eligible]
-    out = sorted(out.iterrows(), key=lambda x: (group_order.get(x[1].group, 99), x[1].kind, -x[1].total, x[1].file, x[1].sheet))
+    out = [r for r in forms if not r.rejected and not r.superseded and not r.eligible]
+    out = sorted(out, key=lambda r: (group_order.get(r.group, 99), r.kind, -r.total, r.file, r.sheet))
     rows = [
         [r.group, rules.kind_name(r.kind), r["name"], r.unit_code, r.total, "\n".join(r.reasons), r.file, r.sheet]
-        for _, r in out
+        for r in out
     ]
     book.table(book.sheet(LABELS["sheet_ineligible"]), title, subtitle, columns, rows)
 
@@ -389,12 +409,12 @@ def _missing_sheet(book: _Book, result: YearResult, rules: Rules, title: str, su
     book.table(book.sheet(LABELS["sheet_missing"]), title, subtitle, columns, rows, landscape=False)
 
 
-def _by_name_sheet(book: _Book, forms: pd.DataFrame, rules: Rules, title: str) -> None:
+def _by_name_sheet(book: _Book, forms: list[_Row], rules: Rules, title: str) -> None:
     columns = [(rules.group_label, 24, "text"), (LABELS["kind"], 10, "text"), (LABELS["name"], 34, "text"),
                (LABELS["award"], 22, "text"), (LABELS["file"], 30, "text"), (LABELS["sheet"], 12, "text")]
-    matched = forms[forms.by_name]
+    matched = sorted((r for r in forms if r.by_name), key=lambda r: (r.group, r.kind, r.file))
     rows = [[r.group, rules.kind_name(r.kind), r["name"], _award_label(r.award, rules), r.file, r.sheet]
-            for _, r in matched.sort_values(["group", "kind", "file"]).iterrows()]
+            for r in matched]
     book.table(book.sheet(LABELS["sheet_by_name"]), title, LABELS["by_name_note"], columns, rows)
 
 
@@ -442,7 +462,8 @@ def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date |
         if inputs is not None:
             written += write_feedback(result, inputs, folder)
         folder.mkdir(parents=True, exist_ok=True)
-        write_csvs(result, folder)
+        records = _records(result.forms)
+        write_csvs(result, folder, records)
         written += [folder / "ket_qua.csv", folder / "loi.csv"]
         subtitle = _subtitle(rules, result, today)
         title = LABELS["title"].format(movement=rules.movement.upper(), year=result.year)
@@ -453,15 +474,15 @@ def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date |
             _summary_sheet(book, result, result.summary, rules, title, subtitle)
             for g in groups_present:
                 gt = LABELS["title_group"].format(movement=rules.movement.upper(), year=result.year, group=g)
-                _ranked_sheet(book, g, result.forms, rules, gt, subtitle)
-            _awards_sheet(book, result.forms, rules, title, subtitle)
-            _ineligible_sheet(book, result.forms, rules, title, subtitle)
+                _ranked_sheet(book, g, records, rules, gt, subtitle)
+            _awards_sheet(book, records, rules, title, subtitle)
+            _ineligible_sheet(book, records, rules, title, subtitle)
             _rejected_sheet(book, result.findings, title, subtitle)
             _warnings_sheet(book, result.warnings, title, subtitle)
             _changes_sheet(book, result, rules, title, subtitle)
             if result.not_submitted is not None:
                 _missing_sheet(book, result, rules, title, subtitle)
-            _by_name_sheet(book, result.forms, rules, title)
+            _by_name_sheet(book, records, rules, title)
             _skipped_sheet(book, result.skipped, title, subtitle)
             book.close()
 
@@ -470,16 +491,17 @@ def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date |
         written.append(path)
 
         for g in groups_present:
-            forms = result.forms[result.forms.group == g]
-            files = set(forms.file + "\0" + forms.sheet)
+            frame = result.forms[result.forms.group == g]
+            forms = [r for r in records if r.group == g]
+            files = {f"{r.file}\0{r.sheet}" for r in forms}
             findings = [f for f in result.findings if f"{f.file}\0{f.sheet}" in files]
             warnings = [w for w in result.warnings if f"{w.file}\0{w.sheet}" in files]
             gt = LABELS["title_group"].format(movement=rules.movement.upper(), year=result.year, group=g)
 
-            def group_book(path: Path, g=g, forms=forms, findings=findings, warnings=warnings, gt=gt) -> None:
+            def group_book(path: Path, g=g, frame=frame, forms=forms, findings=findings, warnings=warnings, gt=gt) -> None:
                 book = _Book(path)
                 missing = None if result.not_submitted is None else result.not_submitted[result.not_submitted.group == g]
-                _summary_sheet(book, result, summarise(forms, rules, groups=[g], missing=missing), rules, gt, subtitle)
+                _summary_sheet(book, result, summarise(frame, rules, groups=[g], missing=missing), rules, gt, subtitle)
                 _ranked_sheet(book, g, forms, rules, gt, subtitle)
                 _awards_sheet(book, forms, rules, gt, subtitle)
                 _ineligible_sheet(book, forms, rules, gt, subtitle)

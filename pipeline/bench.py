@@ -1,0 +1,119 @@
+"""The benchmark behind `make bench`: N generated forms, timed stage by stage, against the typical way.
+
+It generates N forms with the demo's own generator (its realistic mix of layouts, kinds, groups
+and broken files), runs the real pipeline on them and reports, per stage, seconds, forms per
+second and peak memory; then the same intake done the typical way (pandas.read_excel with
+openpyxl, one file after another) and the ratio; then an unchanged rerun and its ratio.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import time
+from pathlib import Path
+
+from . import __version__
+from .discover import discover
+from .read import _layout, _read_sheets, _Sheet
+from .rules import Rules
+from .run import Timer, run
+from .samples import sample_specs
+from .templates import write_workbook
+from .workers import isolated_map
+
+
+def _write_one(job: tuple[Path, list], rules: Rules) -> str:
+    path, specs = job
+    write_workbook(path, specs, rules)
+    return str(path)
+
+
+def generate(dest: Path, rules: Rules, n: int) -> int:
+    """About ``n`` forms under ``dest`` (kept between runs: generating is slower than reading)."""
+    stamp = dest / ".generated"
+    if stamp.exists() and stamp.read_text() == f"{n} {__version__}":
+        return sum(1 for _ in dest.rglob("*.xlsx"))
+    shutil.rmtree(dest, ignore_errors=True)
+    per_kind = max(1, n // (len(rules.groups) * 2) - 1)
+    jobs = [(dest / rel, specs) for rel, specs in sample_specs(rules, random.Random(n), 2024, (per_kind, per_kind))]
+    for _ in isolated_map(_write_one, jobs, (rules,)):
+        pass
+    (dest / "tep_hong.xlsx").write_bytes(b"PK\x03\x04 truncated")  # a broken file or two, as in the demo
+    stamp.write_text(f"{n} {__version__}")
+    return len(jobs)
+
+
+def _peak_mb() -> dict[str, float]:
+    scale = 1024 if platform.system() == "Linux" else 1  # ru_maxrss: KiB on Linux, bytes on macOS
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 1024**2
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale / 1024**2
+    return {"main_mb": round(me, 1), "worker_mb": round(children, 1)}
+
+
+def _typical_intake(files, rules: Rules) -> float:
+    """The intake as a typical script does it: pandas.read_excel (openpyxl), one file after another."""
+    import pandas as pd
+
+    layout = _layout(rules)
+    start = time.perf_counter()
+    for f in files:
+        try:
+            book = pd.read_excel(f.path, sheet_name=None, header=None, engine="openpyxl")
+        except Exception:  # noqa: BLE001 — a broken file costs the typical script nothing more
+            continue
+        sheets = [_Sheet(name, df.fillna("").values.tolist(), None) for name, df in book.items()]
+        _read_sheets(f, iter(sheets), layout)
+    return time.perf_counter() - start
+
+
+def _bare_calamine(files) -> float:
+    import python_calamine as pc
+
+    start = time.perf_counter()
+    for f in files:
+        try:
+            wb = pc.CalamineWorkbook.from_path(str(f.path))
+            for name in wb.sheet_names:
+                wb.get_sheet_by_name(name).to_python()
+        except Exception:  # noqa: BLE001,S112
+            continue
+    return time.perf_counter() - start
+
+
+def bench(n: int, workdir: Path, rules: Rules, baseline: bool = True) -> dict:
+    inputs, outputs = workdir / f"n{n}" / "inputs", workdir / f"n{n}" / "outputs"
+    generate(inputs, rules, n)
+    shutil.rmtree(outputs, ignore_errors=True)
+    timer = Timer()
+    start = time.perf_counter()
+    report = run(inputs, outputs, rules, timer=timer)
+    total = time.perf_counter() - start
+    forms = sum(len(y.forms) for y in report.years)
+    stages = {k: round(v, 3) for k, v in timer.seconds.items()}
+    result = {
+        "forms": forms, "files": report.files_read, "seconds": round(total, 2),
+        "forms_per_second": round(forms / total), "stages": stages, "memory": _peak_mb(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
+    }
+    files, _ = discover(inputs)
+    result["bare_calamine_seconds"] = round(_bare_calamine(files), 2)
+    result["intake_vs_bare_calamine"] = round(stages["read"] / result["bare_calamine_seconds"], 2)
+    if baseline:
+        typical = _typical_intake(files, rules)
+        rest = total - stages["read"]
+        result["typical_intake_seconds"] = round(typical, 2)
+        result["typical_end_to_end_seconds"] = round(typical + rest, 2)
+        result["speedup_vs_typical"] = round((typical + rest) / total, 1)
+    start = time.perf_counter()
+    run(inputs, outputs, rules)
+    result["rerun_unchanged_seconds"] = round(time.perf_counter() - start, 2)
+    result["rerun_ratio"] = round(result["rerun_unchanged_seconds"] / total, 2)
+    out = Path("outputs") / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"bench_{n}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    return result
