@@ -66,7 +66,7 @@ def _typical_intake(files, rules: Rules) -> float:
             book = pd.read_excel(f.path, sheet_name=None, header=None, engine="openpyxl")
         except Exception:  # noqa: BLE001 — a broken file costs the typical script nothing more
             continue
-        sheets = [_Sheet(name, df.fillna("").values.tolist(), None) for name, df in book.items()]
+        sheets = [_Sheet(name, df.astype(object).where(df.notna(), "").values.tolist(), None) for name, df in book.items()]
         _read_sheets(f, iter(sheets), layout)
     return time.perf_counter() - start
 
