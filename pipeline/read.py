@@ -416,6 +416,18 @@ def _part_start(data: bytes, info: zipfile.ZipInfo, size: int = 4096) -> bytes:
     raise NotImplementedError(f"compression {info.compress_type}")
 
 
+def _xml_text(start: bytes) -> bytes:
+    """The start of an XML part as UTF-8 bytes, whichever of UTF-8 or UTF-16 it is written in."""
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if start.startswith(bom):
+            return start[2:].decode(codec, errors="ignore").encode("utf-8")
+    if start[:1] == b"\0":
+        return start.decode("utf-16-be", errors="ignore").encode("utf-8")
+    if start[1:2] == b"\0":
+        return start.decode("utf-16-le", errors="ignore").encode("utf-8")
+    return start
+
+
 def _precheck(file: InputFile, data: bytes) -> Finding | None:
     """Refuse what must not be parsed: wrong type, too large, zip and XML-entity bombs."""
     head = data[:8]
@@ -437,10 +449,11 @@ def _precheck(file: InputFile, data: bytes) -> Finding | None:
                 return finding("file-too-large", file.rel, found=f"{info.filename}: {_mb(info.file_size)}",
                                expected=_mb(MAX_PART_BYTES))
             if info.filename.endswith((".xml", ".rels", ".vml")) and info.file_size:
-                start = _part_start(data, info)
-                # A DOCTYPE can only stand before the root element; a prolog longer than 4 KB
-                # (comments hiding one) is refused as well.
-                if b"<!DOCTYPE" in start or b"<!ENTITY" in start or not _ROOT_ELEMENT.search(start):
+                start = _xml_text(_part_start(data, info))
+                # A DOCTYPE can only stand before the root element; an XML prolog longer than
+                # 4 KB (comments hiding one) is refused as well. Encrypted parts are not XML.
+                if b"<!DOCTYPE" in start or b"<!ENTITY" in start or (
+                        start.lstrip().startswith(b"<") and not _ROOT_ELEMENT.search(start)):
                     return finding("xml-entity", file.rel, found=info.filename)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error, struct.error) as exc:
         return finding("not-a-spreadsheet", file.rel, found=f"tệp nén hỏng: {clean(str(exc))[:80]}")
@@ -611,7 +624,8 @@ def _read_workbook(file: InputFile, data: bytes, rules: Rules) -> WorkbookRead:
         return WorkbookRead(file, findings=[refused])
     layout = _layout(rules)
     try:
-        return _read_sheets(file, _sheets_calamine(file.path, data), layout)
+        # calamine opens the path itself: from a buffer it reports encrypted .xls less precisely.
+        return _read_sheets(file, _sheets_calamine(file.path), layout)
     except (KeyboardInterrupt, SystemExit):
         raise
     except pc.PasswordError:

@@ -95,6 +95,24 @@ class TwoYearRule:
     years: int  # consecutive years recognised, the year being ranked included
 
 
+@dataclass(frozen=True)
+class Document:
+    issuer: tuple[str, ...]
+    nation: str
+    motto: str
+    place: str
+    signer_title: str
+    signer_name: str
+    preparer: str
+
+
+@dataclass(frozen=True)
+class Email:
+    subject: str
+    body: str
+    recipients: dict[str, str]
+
+
 # Titles of past recognitions (inputs/lich_su/): the group's award, and the province's.
 HISTORY_TITLES = (GROUP_AWARD, "bang_khen_tinh")
 
@@ -180,6 +198,8 @@ class Rules:
     kinds: dict[str, Kind]
     two_year_rule: TwoYearRule
     registers: Registers
+    document: Document
+    email: Email
     group_index: NameIndex = field(repr=False, compare=False)
     field_index: NameIndex = field(repr=False, compare=False)
     kind_index: NameIndex = field(repr=False, compare=False)
@@ -293,8 +313,8 @@ def load_rules(path: str | Path | None = None) -> Rules:
         raise RulesError(f"Tệp quy định {path.name} sai cú pháp TOML: {exc}.") from exc
     r = _Reader(path)
     top = {"province", "grouping", "fields", "eligibility", "awards", "calendar", "form", "kinds",
-           "two_year_rule", "registers"}
-    r.table(data, "", top, top - {"two_year_rule", "registers"})
+           "two_year_rule", "registers", "document", "email"}
+    r.table(data, "", top, top)
 
     province = r.table(data["province"], "province", {"name", "movement"}, {"name", "movement"})
 
@@ -391,7 +411,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
         late,
     )
 
-    tyr = r.table(data.get("two_year_rule", {"enabled": False, "years": 2}), "two_year_rule",
+    tyr = r.table(data["two_year_rule"], "two_year_rule",
                   {"enabled", "years"}, {"enabled", "years"})
     if not isinstance(tyr["enabled"], bool):
         raise r.fail("two_year_rule.enabled", "phải là true hoặc false")
@@ -400,12 +420,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
         raise r.fail("two_year_rule.years", "phải từ 1 trở lên")
     two_year_rule = TwoYearRule(tyr["enabled"], years)
 
-    default_registers = {
-        "history_columns": ["Năm", "Mã đơn vị", "Tên", "Loại", "Huyện/thị xã/thành phố", "Danh hiệu"],
-        "roster_columns": ["Mã đơn vị", "Tên", "Loại", "Huyện/thị xã/thành phố"],
-        "titles": {GROUP_AWARD: ["Giấy khen huyện"], "bang_khen_tinh": ["Bằng khen tỉnh"]},
-    }
-    reg = r.table(data.get("registers", default_registers), "registers",
+    reg = r.table(data["registers"], "registers",
                   {"history_columns", "roster_columns", "titles"}, {"history_columns", "roster_columns", "titles"})
     titles_t = r.table(reg["titles"], "registers.titles", set(HISTORY_TITLES), set(HISTORY_TITLES))
     history_columns = r.texts(reg, "history_columns", "registers")
@@ -437,6 +452,23 @@ def load_rules(path: str | Path | None = None) -> Rules:
         columns={c: tuple(r.texts(columns_t, c, "form.columns")) for c in TABLE_COLUMNS},
     )
 
+    doc_keys = {"issuer", "nation", "motto", "place", "signer_title", "signer_name", "preparer"}
+    doc = r.table(data["document"], "document", doc_keys, doc_keys - {"signer_name"})
+    document = Document(
+        tuple(r.texts(doc, "issuer", "document")), r.text(doc, "nation", "document"), r.text(doc, "motto", "document"),
+        r.text(doc, "place", "document"), r.text(doc, "signer_title", "document"),
+        clean(doc.get("signer_name", "")), r.text(doc, "preparer", "document"))
+    mail = r.table(data["email"], "email",
+                   {"subject", "body", "recipients"}, {"subject", "body"})
+    recipients = r.table(mail.get("recipients", {}), "email.recipients", None, set())
+    for g, address in recipients.items():
+        if clean(g) not in groups:
+            raise r.fail(f"email.recipients.{g}", "không phải là nhóm có trong grouping.groups")
+        if not isinstance(address, str) or "@" not in address:
+            raise r.fail(f"email.recipients.{g}", "phải là một địa chỉ thư điện tử")
+    email = Email(r.text(mail, "subject", "email"), str(mail["body"]).strip(),
+                  {clean(g): a.strip() for g, a in recipients.items()})
+
     kind_index = NameIndex([kd.name for kd in kinds.values()], {}, [])
     return Rules(
         path=path,
@@ -453,6 +485,8 @@ def load_rules(path: str | Path | None = None) -> Rules:
         kinds=kinds,
         two_year_rule=two_year_rule,
         registers=registers,
+        document=document,
+        email=email,
         group_index=group_index,
         field_index=field_index,
         kind_index=kind_index,

@@ -123,3 +123,42 @@ def unit_key(unit_code: str, name: str, kind: str, group: str) -> str:
     if clean(unit_code):
         return f"code:{key(unit_code)}"
     return f"name:{key(name)}|{kind}|{group}"
+
+
+# Vietnamese alphabetical order: the letters with their shapes are letters of their own
+# (a ă â, d đ, e ê, o ô ơ, u ư); tones count only after the letters (ngang, huyền, hỏi, ngã,
+# sắc, nặng). Letters outside the Vietnamese alphabet (f, j, w, z) keep their Latin place.
+_ALPHABET = "0123456789aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_LETTER = {ch: i for i, ch in enumerate(_ALPHABET)}
+_SHAPES = {("a", "\u0306"): "ă", ("a", "\u0302"): "â", ("e", "\u0302"): "ê", ("o", "\u0302"): "ô",
+           ("o", "\u031b"): "ơ", ("u", "\u031b"): "ư"}
+_TONE_ORDER = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+
+
+@lru_cache(maxsize=1 << 14)
+def vi_sort_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Sort key in Vietnamese alphabetical order: letters first, then tones."""
+    letters: list[int] = []
+    tones: list[int] = []
+    for word in clean(text).casefold().split():
+        if letters:
+            letters.append(-1)  # a word ends before any letter: "An" < "An Bình" < "Anh"
+            tones.append(0)
+        for ch in word:
+            parts = unicodedata.normalize("NFD", ch)
+            base, marks = parts[0], parts[1:]
+            tone = 0
+            for m in marks:
+                if m in _TONE_ORDER:
+                    tone = _TONE_ORDER[m]
+                else:
+                    base = _SHAPES.get((base, m), base)
+            letters.append(_LETTER.get(base, len(_ALPHABET) + ord(base)))
+            tones.append(tone)
+    return tuple(letters), tuple(tones)
+
+
+def person_sort_key(name: str) -> tuple:
+    """People are listed by given name (the last word), then by the whole name."""
+    words = clean(name).split()
+    return (vi_sort_key(words[-1]) if words else ((), ()), vi_sort_key(name))

@@ -26,7 +26,7 @@ from .discover import Skipped
 from .findings import SKIPS, Finding
 from .rank import SUPERSEDED, TIE
 from .rules import GROUP_AWARD, PROPOSAL, Rules
-from .text import csv_safe, slug
+from .text import csv_safe, person_sort_key, slug, vi_sort_key
 from .workers import isolated_map
 
 
@@ -94,6 +94,7 @@ LABELS = {
     "award_tie": "Đồng hạng — Hội đồng xét",
     "award_superseded": "Đã thay bằng hồ sơ nộp sau",
     "nothing": "Không có.",
+    "sign_hint": "(Ký, ghi rõ họ tên)",
 }
 
 KET_QUA_COLUMNS = ["file", "sheet", "unit_code", "name", "kind", "group", "field", "year",
@@ -177,25 +178,49 @@ def write_csvs(result: YearResult, folder: Path, records: list[_Row]) -> None:
 # --- workbooks -------------------------------------------------------------------------------
 
 
-class _Book:
-    """An xlsxwriter workbook with the formats and table layout every output sheet shares."""
+MM = 1 / 25.4  # inches per millimetre (Excel's margins are in inches)
 
-    def __init__(self, path: Path):
+
+def date_line(place: str, day: dt.date) -> str:
+    """"Khánh Hòa, ngày 05 tháng 09 năm 2024": days and months below 10 with a leading zero."""
+    return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+
+
+class _Book:
+    """An xlsxwriter workbook whose every sheet is laid out as an administrative document
+    (Nghị định 30/2020/NĐ-CP): issuing body and national motto above, a centred title, the
+    table, a signature block below; Times New Roman, A4, the decree's margins."""
+
+    def __init__(self, path: Path, rules: Rules | None = None, today: dt.date | None = None):
         # Text from submissions must stay text: no formulas, links or numbers made from strings.
         self.wb = xlsxwriter.Workbook(str(path), {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
         })
-        base = {"font_name": "Times New Roman", "font_size": 12, "valign": "top"}
-        self.f_title = self.wb.add_format({**base, "bold": True, "font_size": 14})
-        self.f_sub = self.wb.add_format({**base, "italic": True})
+        self.rules, self.today = rules, today or dt.date.today()
+        doc = {"font_name": "Times New Roman", "font_size": 13, "valign": "top"}
+        base = {"font_name": "Times New Roman", "font_size": 11, "valign": "top"}
+        self.f_issuer = self.wb.add_format({**doc, "align": "center"})
+        self.f_issuer_b = self.wb.add_format({**doc, "align": "center", "bold": True})
+        self.f_nation = self.wb.add_format({**doc, "align": "center", "bold": True})
+        self.f_motto = self.wb.add_format({**doc, "align": "center", "bold": True, "underline": 1})
+        self.f_date = self.wb.add_format({**doc, "align": "center", "italic": True})
+        self.f_title = self.wb.add_format({**doc, "bold": True, "font_size": 14, "align": "center", "text_wrap": True})
+        self.f_sub = self.wb.add_format({**doc, "italic": True, "align": "center"})
+        self.f_note = self.wb.add_format({**base, "italic": True})
+        self.f_sign = self.wb.add_format({**doc, "bold": True, "align": "center"})
+        self.f_sign_i = self.wb.add_format({**doc, "italic": True, "align": "center"})
         self.f_head = self.wb.add_format({**base, "bold": True, "text_wrap": True, "border": 1,
                                           "align": "center", "valign": "vcenter", "bg_color": "#D9E1F2"})
         self.f_text = self.wb.add_format({**base, "text_wrap": True, "border": 1})
         self.f_num = self.wb.add_format({**base, "border": 1, "align": "center", "num_format": "0.##;-0.##;0"})
+        self.f_low = self.wb.add_format({**base, "border": 1, "align": "center", "num_format": "0.##;-0.##;0",
+                                         "font_color": "#C00000", "bold": True})
         self.f_int = self.wb.add_format({**base, "border": 1, "align": "center", "num_format": "0"})
         self.f_total = self.wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#F2F2F2"})
         self.f_total_num = self.wb.add_format({**base, "bold": True, "border": 1, "align": "center",
                                                "bg_color": "#F2F2F2", "num_format": "0"})
+        self.f_alert = self.wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.f_tie = self.wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
         self.sheet_names: set[str] = set()
 
     def sheet(self, name: str):
@@ -207,46 +232,91 @@ class _Book:
         self.sheet_names.add(candidate.casefold())
         return self.wb.add_worksheet(candidate)
 
-    def table(self, ws, title: str, subtitle: str, columns: list[tuple[str, int, str]],
-              rows: list[list[object]], totals: list[object] | None = None, landscape: bool = True) -> None:
-        """Title, subtitle, a header row, the rows; frozen header, filter, widths, A4 print set-up.
+    def _span(self, ws, row: int, first: int, last: int, text: str, fmt) -> None:
+        if last > first:
+            ws.merge_range(row, first, row, last, text, fmt)
+        else:
+            ws.write_string(row, first, text, fmt)
 
-        ``columns`` holds (heading, width, kind) with kind "text", "num" or "int".
+    def letterhead(self, ws, last_col: int, title: str, subtitle: str) -> int:
+        """The document's head; returns the first free row."""
+        split = max(1, min(last_col, round((last_col + 1) * 0.4)))
+        left, right = (0, split - 1), (split, max(split, last_col))
+        doc = self.rules.document if self.rules else None
+        issuer = list(doc.issuer) if doc else []
+        for i, line in enumerate(issuer):
+            self._span(ws, i, *left, line, self.f_issuer_b if i == len(issuer) - 1 else self.f_issuer)
+        if doc:
+            self._span(ws, 0, *right, doc.nation, self.f_nation)
+            self._span(ws, 1, *right, doc.motto, self.f_motto)
+            self._span(ws, max(len(issuer), 2), *right, date_line(doc.place, self.today), self.f_date)
+        r = max(len(issuer), 2) + 2 if doc else 0
+        self._span(ws, r, 0, max(last_col, 1), title, self.f_title)
+        ws.set_row(r, 36)
+        self._span(ws, r + 1, 0, max(last_col, 1), subtitle, self.f_sub)
+        return r + 3
+
+    def signature(self, ws, row: int, last_col: int) -> None:
+        doc = self.rules.document if self.rules else None
+        if not doc:
+            return
+        split = max(1, min(last_col, round((last_col + 1) * 0.4)))
+        left, right = (0, split - 1), (split, max(split, last_col))
+        self._span(ws, row, *left, doc.preparer, self.f_sign)
+        self._span(ws, row, *right, doc.signer_title, self.f_sign)
+        self._span(ws, row + 1, *left, LABELS["sign_hint"], self.f_sign_i)
+        self._span(ws, row + 1, *right, LABELS["sign_hint"], self.f_sign_i)
+        if doc.signer_name:
+            self._span(ws, row + 5, *right, doc.signer_name, self.f_sign)
+
+    def table(self, ws, title: str, subtitle: str, columns: list[tuple[str, int, str]],
+              rows: list[list[object]], totals: list[object] | None = None, landscape: bool = True,
+              cell_formats: dict[tuple[int, int], object] | None = None) -> int:
+        """Letterhead, a header row, the rows, a signature; frozen header, filter, widths, A4 set-up.
+
+        ``columns`` holds (heading, width, kind) with kind "text", "num" or "int". Returns the
+        header row, for conditional formats.
         """
         last_col = len(columns) - 1
-        ws.merge_range(0, 0, 0, max(last_col, 1), title, self.f_title)
-        ws.write_string(1, 0, subtitle, self.f_sub)
-        head = 3
+        head = self.letterhead(ws, last_col, title, subtitle)
         for c, (heading, width, _) in enumerate(columns):
             ws.write_string(head, c, heading, self.f_head)
             ws.set_column(c, c, width)
         r = head + 1
-        for row in rows:
-            self._row(ws, r, row, columns, self.f_text, {"num": self.f_num, "int": self.f_int})
+        for i, row in enumerate(rows):
+            self._row(ws, r, row, columns, self.f_text, {"num": self.f_num, "int": self.f_int},
+                      {c: f for (ri, c), f in (cell_formats or {}).items() if ri == i})
             r += 1
         if not rows:
-            ws.write_string(r, 0, LABELS["nothing"], self.f_sub)
+            ws.write_string(r, 0, LABELS["nothing"], self.f_note)
+            r += 1
         ws.freeze_panes(head + 1, 0)
         if rows:
-            ws.autofilter(head, 0, r - 1, last_col)
+            ws.autofilter(head, 0, head + len(rows), last_col)
         if totals:
             self._row(ws, r, totals, columns, self.f_total, {"num": self.f_total_num, "int": self.f_total_num})
-        ws.set_paper(9)
+            r += 1
+        self.signature(ws, r + 1, last_col)
+        ws.set_paper(9)  # A4
         if landscape:
             ws.set_landscape()
-        ws.fit_to_pages(1, 0)
+        else:
+            ws.set_portrait()
+        ws.fit_to_pages(1, 0)  # one page wide, as many pages long as it takes
         ws.repeat_rows(head)
-        ws.set_margins(left=1.2, right=0.6, top=0.8, bottom=0.8)
-        ws.set_footer("&CTrang &P/&N")
+        # Nghị định 30/2020: top and bottom 20-25 mm, left 30-35 mm, right 15-20 mm.
+        ws.set_margins(left=30 * MM, right=15 * MM, top=20 * MM, bottom=20 * MM)
+        ws.set_footer("&C&\"Times New Roman\"&11Trang &P/&N")
+        return head
 
     @staticmethod
-    def _row(ws, r: int, values: list[object], columns, text_fmt, num_fmts) -> None:
+    def _row(ws, r: int, values: list[object], columns, text_fmt, num_fmts, special=None) -> None:
         for c, value in enumerate(values):
             kind = columns[c][2]
             if _missing(value) or value == "":
                 ws.write_blank(r, c, None, num_fmts.get(kind, text_fmt))
             elif kind in num_fmts and isinstance(value, numbers.Real) and not isinstance(value, bool):
-                ws.write_number(r, c, float(value), num_fmts[kind])
+                ws.write_number(r, c, float(value), (special or {}).get(c, num_fmts[kind]))
             else:
                 ws.write_string(r, c, str(value), text_fmt)
 
@@ -282,7 +352,19 @@ def _summary_sheet(book: _Book, result: YearResult, summary: pd.DataFrame, rules
     t = summary[summary.group.isna()].iloc[0]
     totals = ["", LABELS["total_row"], "", t.received, t.rejected, t.valid, t.superseded,
               t.eligible, t.awarded, t.proposed, t.tied, t.not_submitted]
-    book.table(book.sheet(LABELS["sheet_summary"]), title, subtitle, columns, rows, totals)
+    ws = book.sheet(LABELS["sheet_summary"])
+    head = book.table(ws, title, subtitle, columns, rows, totals)
+    if rows:
+        # Rejected forms and groups still missing units are what staff must chase: highlighted.
+        for col in (4, 11):
+            ws.conditional_format(head + 1, col, head + len(rows), col,
+                                  {"type": "cell", "criteria": ">", "value": 0, "format": book.f_alert})
+        ws.conditional_format(head + 1, 10, head + len(rows), 10,
+                              {"type": "cell", "criteria": ">", "value": 0, "format": book.f_tie})
+
+
+def _name_key(r) -> tuple:
+    return person_sort_key(r["name"]) if r.kind != "tap_the" and r.kind else (vi_sort_key(r["name"]), ())
 
 
 def _sort_key_ranked(rules: Rules) -> Callable[[pd.Series], tuple]:
@@ -291,7 +373,8 @@ def _sort_key_ranked(rules: Rules) -> Callable[[pd.Series], tuple]:
     def sort_key(r) -> tuple:
         state = 0 if r.eligible and not r.superseded else (1 if not r.superseded else 2)
         rank = 10**6 if _missing(r["rank"]) else r["rank"]
-        return (kind_order.get(r.kind, 99), state, rank, -(0 if _missing(r.total) else r.total), r.file, r.sheet)
+        # Ranked forms by rank; the rest (and equal ranks) in Vietnamese alphabetical order.
+        return (kind_order.get(r.kind, 99), state, rank, _name_key(r), r.file, r.sheet)
 
     return sort_key
 
@@ -309,15 +392,27 @@ def _ranked_sheet(book: _Book, group: str, forms: list[_Row], rules: Rules, titl
     accepted = [r for r in forms if r.group == group and not r.rejected]
     key = _sort_key_ranked(rules)
     rows = []
-    for r in sorted(accepted, key=key):
+    low: dict[tuple[int, int], object] = {}
+    percent = rules.eligibility.criterion_min_percent / 100
+    for i, r in enumerate(sorted(accepted, key=key)):
         scores = (r.scores + [None] * n_crit)[:n_crit]
+        points = [c.points for c in rules.kinds[r.kind].criteria] if r.kind in rules.kinds else []
+        for j, (score, pts) in enumerate(zip(scores, points, strict=False)):
+            if score is not None and score + 1e-9 < pts * percent:
+                low[(i, 7 + j)] = book.f_low  # a criterion under the threshold, in red
         rows.append([
             None if _missing(r["rank"]) else int(r["rank"]), rules.kind_name(r.kind), r["name"],
             r.unit_code, r.commune, r.field, r.model, *scores, r.total,
             LABELS["yes"] if r.eligible else LABELS["no_"], _award_label(r.award, rules),
             "\n".join(_reasons(r)), r.file, r.sheet,
         ])
-    book.table(book.sheet(group), title, subtitle, columns, rows)
+    ws = book.sheet(group)
+    head = book.table(ws, title, subtitle, columns, rows, cell_formats=low)
+    if rows:
+        award_col = 7 + n_crit + 2
+        ws.conditional_format(head + 1, award_col, head + len(rows), award_col,
+                              {"type": "text", "criteria": "containing", "value": LABELS["award_tie"],
+                               "format": book.f_tie})
 
 
 def _awards_sheet(book: _Book, forms: list[_Row], rules: Rules, title: str, subtitle: str) -> None:
@@ -347,7 +442,7 @@ def _ineligible_sheet(book: _Book, forms: list[_Row], rules: Rules, title: str, 
     ]
     group_order = {g: i for i, g in enumerate(rules.groups)}
     out = [r for r in forms if not r.rejected and not r.superseded and not r.eligible]
-    out = sorted(out, key=lambda r: (group_order.get(r.group, 99), r.kind, -r.total, r.file, r.sheet))
+    out = sorted(out, key=lambda r: (group_order.get(r.group, 99), r.kind, _name_key(r), r.file, r.sheet))
     rows = [
         [r.group, rules.kind_name(r.kind), r["name"], r.unit_code, r.total, "\n".join(r.reasons), r.file, r.sheet]
         for r in out
@@ -404,7 +499,8 @@ def _missing_sheet(book: _Book, result: YearResult, rules: Rules, title: str, su
     group_order = {g: i for i, g in enumerate(rules.groups)}
     rows = [] if missing is None else [
         [m.group, rules.kind_name(m.kind), m.unit_code, m.name]
-        for m in sorted(missing.itertuples(), key=lambda m: (group_order.get(m.group, 99), m.kind, m.name))
+        for m in sorted(missing.itertuples(), key=lambda m: (group_order.get(m.group, 99), m.kind, _name_key(
+            _Row(name=m.name, kind=m.kind))))
     ]
     book.table(book.sheet(LABELS["sheet_missing"]), title, subtitle, columns, rows, landscape=False)
 
@@ -412,7 +508,7 @@ def _missing_sheet(book: _Book, result: YearResult, rules: Rules, title: str, su
 def _by_name_sheet(book: _Book, forms: list[_Row], rules: Rules, title: str) -> None:
     columns = [(rules.group_label, 24, "text"), (LABELS["kind"], 10, "text"), (LABELS["name"], 34, "text"),
                (LABELS["award"], 22, "text"), (LABELS["file"], 30, "text"), (LABELS["sheet"], 12, "text")]
-    matched = sorted((r for r in forms if r.by_name), key=lambda r: (r.group, r.kind, r.file))
+    matched = sorted((r for r in forms if r.by_name), key=lambda r: (r.group, r.kind, _name_key(r)))
     rows = [[r.group, rules.kind_name(r.kind), r["name"], _award_label(r.award, rules), r.file, r.sheet]
             for r in matched]
     book.table(book.sheet(LABELS["sheet_by_name"]), title, LABELS["by_name_note"], columns, rows)
@@ -470,7 +566,7 @@ def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date |
         groups_present = [g for g in rules.groups if (result.forms.group == g).any()]
 
         def consolidated(path: Path) -> None:
-            book = _Book(path)
+            book = _Book(path, rules, today)
             _summary_sheet(book, result, result.summary, rules, title, subtitle)
             for g in groups_present:
                 gt = LABELS["title_group"].format(movement=rules.movement.upper(), year=result.year, group=g)
@@ -499,7 +595,7 @@ def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date |
             gt = LABELS["title_group"].format(movement=rules.movement.upper(), year=result.year, group=g)
 
             def group_book(path: Path, g=g, frame=frame, forms=forms, findings=findings, warnings=warnings, gt=gt) -> None:
-                book = _Book(path)
+                book = _Book(path, rules, today)
                 missing = None if result.not_submitted is None else result.not_submitted[result.not_submitted.group == g]
                 _summary_sheet(book, result, summarise(frame, rules, groups=[g], missing=missing), rules, gt, subtitle)
                 _ranked_sheet(book, g, forms, rules, gt, subtitle)

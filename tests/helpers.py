@@ -32,3 +32,18 @@ def errors(report) -> list[tuple[str, str]]:
 
 def warnings(report) -> list[tuple[str, str]]:
     return flatten([f for f in report.findings if not f.is_error])
+
+
+def table(ws) -> tuple[list, list[tuple]]:
+    """(header, data rows) of an output sheet: the header is the row above the frozen panes, the
+    data runs to the first empty row (the signature block follows after it)."""
+    from openpyxl.utils.cell import coordinate_from_string
+
+    first = coordinate_from_string(ws.freeze_panes)[1]
+    header = [c.value for c in ws[first - 1]]
+    rows = []
+    for row in ws.iter_rows(min_row=first, values_only=True):
+        if all(v is None for v in row):
+            break
+        rows.append(row)
+    return header, rows

@@ -9,7 +9,7 @@ from pipeline.cli import main
 from pipeline.rules import load_rules
 from pipeline.templates import FormSpec, write_workbook
 
-from .helpers import ROOT, read_csv
+from .helpers import ROOT, read_csv, table
 
 CLUSTERS = ROOT / "schemas" / "vi_du_cum_thi_dua.toml"
 
@@ -39,9 +39,9 @@ def test_whole_run_on_a_province_grouped_by_clusters(tmp_path):
 
     wb = openpyxl.load_workbook(out / "2024" / "tong_hop_2024.xlsx")
     assert "Cụm thi đua số 1" in wb.sheetnames
-    header = [c.value for c in wb["Tổng hợp"][4]]
+    header, body = table(wb["Tổng hợp"])
     assert header[1] == "Cụm, khối thi đua" and "Giấy khen cụm, khối" in header
-    groups_in_summary = {r[1] for r in wb["Tổng hợp"].iter_rows(min_row=5, values_only=True)}
+    groups_in_summary = {r[1] for r in body}
     assert "Huyện Vạn Ninh" not in groups_in_summary
     assert sorted(p.name for p in (out / "2024" / "theo_nhom").iterdir()) == [
         "cum_thi_dua_so_1_2024.xlsx", "khoi_thi_dua_cac_so_ban_nganh_2024.xlsx"]
