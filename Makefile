@@ -11,13 +11,15 @@ RULES   ?= schemas/khanh_hoa.toml
 YEAR    ?=
 FILE    ?=
 
-.PHONY: help venv run check demo templates test lint bench clean
+.PHONY: help venv run check demo templates email preview test lint bench clean
 
 help:
 	@echo "make demo        hồ sơ mẫu + chạy thử (kết quả trong build/demo/outputs)"
 	@echo "make run         chạy hằng tháng: $(INPUTS)/ -> $(OUTPUTS)/  (INPUTS=… OUTPUTS=… YEAR=…)"
 	@echo "make check FILE=tệp.xlsx   kiểm tra ngay một tệp, không ghi gì"
 	@echo "make templates   ghi biểu mẫu trống vào $(OUTPUTS)/mau/"
+	@echo "make email       soạn sẵn thư (.eml) gửi từng nhóm, không gửi gì"
+	@echo "make preview     chuyển bảng tổng hợp sang PDF (cần LibreOffice)"
 	@echo "make test        kiểm thử (ruff + pytest), như CI"
 
 $(STAMP): pyproject.toml
@@ -40,6 +42,12 @@ demo: $(STAMP)
 
 templates: $(STAMP)
 	$(BIN)/pipeline templates --outputs "$(OUTPUTS)" --rules "$(RULES)"
+
+email: $(STAMP)
+	$(BIN)/pipeline email --outputs "$(OUTPUTS)" --rules "$(RULES)" $(if $(YEAR),--year $(YEAR))
+
+preview: $(STAMP)
+	$(BIN)/pipeline preview --outputs "$(OUTPUTS)" $(if $(YEAR),--year $(YEAR))
 
 N ?= 10000
 bench: $(STAMP)

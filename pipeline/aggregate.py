@@ -75,7 +75,7 @@ def results(forms: pd.DataFrame) -> dict[str, dict]:
             "sha256": r.sha256, "unit": r.unit, "name": r.name, "group": r.group, "kind": r.kind,
             "year": None if pd.isna(r.year) else int(r.year),
             "total": None if pd.isna(r.total) else float(r.total),
-            "award": r.award, "eligible": bool(r.eligible), "rejected": bool(r.rejected),
+            "award": r.award, "eligible": bool(r.eligible), "rejected": bool(r.rejected), "tie_edge": r.tie_edge,
         }
     return out
 

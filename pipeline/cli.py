@@ -283,3 +283,61 @@ def bench_cmd(n: int, folder: Path, no_baseline: bool, rules_path: Path) -> None
     click.echo(f"Chạy lại khi không tệp nào đổi: {result['rerun_unchanged_seconds']} giây "
                f"({result['rerun_ratio']} lần thời gian lần đầu).")
     click.echo(f"Đã ghi outputs/bench/bench_{n}.json")
+
+
+def _year(outputs: Path, year: int | None) -> int:
+    if year:
+        return year
+    years = sorted(int(p.name) for p in outputs.glob("[0-9][0-9][0-9][0-9]") if p.is_dir())
+    if not years:
+        raise click.ClickException(f"Chưa có kết quả nào trong {outputs}: chạy `make run` trước.")
+    return years[-1]
+
+
+@main.command("email")
+@OUTPUTS_OPTION
+@click.option("--year", type=click.IntRange(1900, 2199), default=None, help="Năm; mặc định năm mới nhất.")
+@RULES_OPTION
+def email_cmd(outputs: Path, year: int | None, rules_path: Path) -> None:
+    """Soạn sẵn thư (.eml) gửi từng nhóm, kèm bảng của nhóm đó; không gửi gì.
+
+    Mở tệp .eml bằng Outlook hoặc Thunderbird, kiểm tra rồi bấm gửi.
+
+    Ví dụ: pipeline email --outputs outputs
+    """
+    from .drafts import write_drafts
+
+    rules = _rules(rules_path)
+    year = _year(outputs, year)
+    ledger = _ledger(outputs)
+    try:
+        last = ledger.last_run()
+    finally:
+        ledger.close()
+    drafts = write_drafts(outputs, year, rules, last["results"] if last else {})
+    for d in drafts:
+        click.echo(f"Đã soạn thư: {d}")
+    if not drafts:
+        click.echo(f"Không có bảng nhóm nào trong {outputs / str(year) / 'theo_nhom'}.")
+
+
+@main.command("preview")
+@OUTPUTS_OPTION
+@click.option("--year", type=click.IntRange(1900, 2199), default=None, help="Năm; mặc định năm mới nhất.")
+def preview_cmd(outputs: Path, year: int | None) -> None:
+    """Chuyển các bảng tổng hợp sang PDF bằng LibreOffice để xem trước khi in.
+
+    Ví dụ: pipeline preview --outputs outputs
+    """
+    from .drafts import office, to_pdf
+
+    year = _year(outputs, year)
+    if office() is None:
+        raise click.ClickException(
+            "Chưa cài LibreOffice. Trên Debian/Ubuntu: sudo apt-get install libreoffice-calc; "
+            "trên Windows: tải tại https://www.libreoffice.org rồi chạy lại."
+        )
+    folder = outputs / str(year)
+    books = sorted([*folder.glob("tong_hop_*.xlsx"), *(folder / "theo_nhom").glob("*.xlsx")])
+    for pdf in to_pdf(books, folder / "pdf"):
+        click.echo(f"Đã ghi: {pdf}")

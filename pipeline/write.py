@@ -41,6 +41,23 @@ LABELS = {
     "title_group": "KẾT QUẢ TỰ ĐÁNH GIÁ CHẤM ĐIỂM ĐIỂN HÌNH “{movement}” NĂM {year} — {group}",
     "subtitle": "Tỉnh {province} · Lập ngày {date} từ {n} tệp hồ sơ",
     "sheet_summary": "Tổng hợp",
+    "sheet_overview": "Tổng quan",
+    "overview_title": "TỔNG QUAN PHONG TRÀO THI ĐUA “{movement}” NĂM {year}",
+    "figure": "Chỉ tiêu",
+    "count": "Số lượng",
+    "fig_received": "Biểu mẫu đã nhận",
+    "fig_rejected": "Biểu mẫu bị từ chối (cần đơn vị sửa, gửi lại)",
+    "fig_eligible": "Biểu mẫu đủ điều kiện",
+    "fig_awarded": "Đề xuất {award}",
+    "fig_proposed": "Trong đó {proposal}",
+    "fig_tied": "Đồng hạng chờ Hội đồng xét",
+    "fig_groups_missing": "{group_label} chưa có biểu mẫu nào",
+    "fig_units_missing": "Đơn vị trong danh sách chưa nộp",
+    "chart_kind": "{kind}: theo {group_label}",
+    "chart_field": "Biểu mẫu hợp lệ theo lĩnh vực",
+    "series_received": "Đã nhận",
+    "series_eligible": "Đủ điều kiện",
+    "series_awarded": "Khen thưởng",
     "sheet_awards": "Khen thưởng",
     "sheet_ineligible": "Không đủ điều kiện",
     "sheet_rejected": "Hồ sơ bị từ chối",
@@ -282,6 +299,7 @@ class _Book:
         for c, (heading, width, _) in enumerate(columns):
             ws.write_string(head, c, heading, self.f_head)
             ws.set_column(c, c, width)
+        ws.set_row(head, 32)  # headings wrap onto two lines
         r = head + 1
         for i, row in enumerate(rows):
             self._row(ws, r, row, columns, self.f_text, {"num": self.f_num, "int": self.f_int},
@@ -367,6 +385,94 @@ def _name_key(r) -> tuple:
     return person_sort_key(r["name"]) if r.kind != "tap_the" and r.kind else (vi_sort_key(r["name"]), ())
 
 
+def _overview_sheet(book: _Book, result: YearResult, records: list[_Row], rules: Rules, subtitle: str) -> None:
+    """The first sheet: headline figures and live charts (xlsxwriter's native charts)."""
+    award, proposal = rules.awards[GROUP_AWARD], rules.awards[PROPOSAL]
+    s = result.summary
+    t = s[s.group.isna()].iloc[0]
+    body = s[s.group.notna()]
+    received_by_group = body.groupby("group").received.sum()
+    missing_groups = sum(1 for g in rules.groups if received_by_group.get(g, 0) == 0)
+    figures = [
+        (LABELS["fig_received"], t.received), (LABELS["fig_rejected"], t.rejected),
+        (LABELS["fig_eligible"], t.eligible), (LABELS["fig_awarded"].format(award=award.short), t.awarded),
+        (LABELS["fig_proposed"].format(proposal=proposal.short), t.proposed), (LABELS["fig_tied"], t.tied),
+        (LABELS["fig_groups_missing"].format(group_label=rules.group_label), missing_groups),
+        (LABELS["fig_units_missing"], t.not_submitted),
+    ]
+    ws = book.sheet(LABELS["sheet_overview"])
+    title = LABELS["overview_title"].format(movement=rules.movement.upper(), year=result.year)
+    columns = [(LABELS["figure"], 52, "text"), (LABELS["count"], 14, "int")] + [("", 12, "int")] * 6
+    head = book.letterhead(ws, len(columns) - 1, title, subtitle)
+    ws.write_string(head, 0, LABELS["figure"], book.f_head)
+    ws.write_string(head, 1, LABELS["count"], book.f_head)
+    for c, (_, width, _) in enumerate(columns):
+        ws.set_column(c, c, width)
+    for i, (label, value) in enumerate(figures, start=head + 1):
+        ws.write_string(i, 0, label, book.f_text)
+        ws.write_number(i, 1, int(value), book.f_int)
+    ws.conditional_format(head + 2, 1, head + 2, 1, {"type": "cell", "criteria": ">", "value": 0, "format": book.f_alert})
+
+    # The charts' data, visible below them so the numbers can be checked and printed.
+    kinds = list(rules.kinds)
+    charts_at = head + len(figures) + 2
+    data_row = charts_at + 34  # below the charts (two rows of charts, about 32 rows tall)
+    ws.write_string(data_row, 0, rules.group_label, book.f_head)
+    series_names = [LABELS["series_received"], LABELS["series_eligible"], LABELS["series_awarded"]]
+    for k, kind in enumerate(kinds):
+        for j, name in enumerate(series_names):
+            ws.write_string(data_row, 1 + k * 3 + j, f"{rules.kind_name(kind)}: {name}", book.f_head)
+    for i, g in enumerate(rules.groups, start=data_row + 1):
+        ws.write_string(i, 0, g, book.f_text)
+        for k, kind in enumerate(kinds):
+            row = body[(body.group == g) & (body.kind == kind)]
+            values = [int(row[c].sum()) for c in ("received", "eligible", "awarded")]
+            for j, v in enumerate(values):
+                ws.write_number(i, 1 + k * 3 + j, v, book.f_int)
+    last = data_row + len(rules.groups)
+    sheet_name = LABELS["sheet_overview"]
+    for k, kind in enumerate(kinds):
+        chart = book.wb.add_chart({"type": "column"})
+        for j, name in enumerate(series_names):
+            col = 1 + k * 3 + j
+            chart.add_series({
+                "name": name,
+                "categories": [sheet_name, data_row + 1, 0, last, 0],
+                "values": [sheet_name, data_row + 1, col, last, col],
+                "data_labels": {"value": True},
+            })
+        chart.set_title({"name": LABELS["chart_kind"].format(kind=rules.kind_name(kind), group_label=rules.group_label)})
+        chart.set_legend({"position": "bottom"})
+        chart.set_x_axis({"num_font": {"rotation": -45}})
+        chart.set_size({"width": 470, "height": 340})
+        ws.insert_chart(charts_at, 0 if k == 0 else 3, chart, {"x_offset": 0 if k == 0 else 40})
+
+    field_row = last + 2
+    ws.write_string(field_row, 0, rules.form.labels["field"][0], book.f_head)
+    ws.write_string(field_row, 1, LABELS["count"], book.f_head)
+    current = [r for r in records if not r.rejected and not r.superseded]
+    for i, f in enumerate(rules.fields, start=field_row + 1):
+        ws.write_string(i, 0, f, book.f_text)
+        ws.write_number(i, 1, sum(1 for r in current if r.field == f), book.f_int)
+    chart = book.wb.add_chart({"type": "bar"})
+    chart.add_series({
+        "name": LABELS["chart_field"],
+        "categories": [sheet_name, field_row + 1, 0, field_row + len(rules.fields), 0],
+        "values": [sheet_name, field_row + 1, 1, field_row + len(rules.fields), 1],
+        "data_labels": {"value": True},
+    })
+    chart.set_title({"name": LABELS["chart_field"]})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 620, "height": 260})
+    ws.insert_chart(charts_at + 18, 0, chart)
+    book.signature(ws, field_row + len(rules.fields) + 2, len(columns) - 1)
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=30 * MM, right=15 * MM, top=20 * MM, bottom=20 * MM)
+    ws.set_footer("&C&\"Times New Roman\"&11Trang &P/&N")
+
+
 def _sort_key_ranked(rules: Rules) -> Callable[[pd.Series], tuple]:
     kind_order = {k: i for i, k in enumerate(rules.kinds)}
 
@@ -382,12 +488,12 @@ def _sort_key_ranked(rules: Rules) -> Callable[[pd.Series], tuple]:
 def _ranked_sheet(book: _Book, group: str, forms: list[_Row], rules: Rules, title: str, subtitle: str) -> None:
     n_crit = max(len(k.criteria) for k in rules.kinds.values())
     columns = [
-        (LABELS["rank"], 6, "int"), (LABELS["kind"], 9, "text"), (LABELS["name"], 30, "text"),
-        (LABELS["unit_code"], 12, "text"), (LABELS["commune"], 16, "text"), (LABELS["field"], 16, "text"),
-        (LABELS["model"], 30, "text"),
-        *[(LABELS["criterion"].format(stt=f"{i:02d}"), 6, "num") for i in range(1, n_crit + 1)],
-        (LABELS["total"], 8, "num"), (LABELS["is_eligible"], 9, "text"), (LABELS["award"], 18, "text"),
-        (LABELS["note"], 50, "text"), (LABELS["file"], 24, "text"), (LABELS["sheet"], 12, "text"),
+        (LABELS["rank"], 5, "int"), (LABELS["kind"], 8, "text"), (LABELS["name"], 24, "text"),
+        (LABELS["unit_code"], 10, "text"), (LABELS["commune"], 11, "text"), (LABELS["field"], 12, "text"),
+        (LABELS["model"], 22, "text"),
+        *[(LABELS["criterion"].format(stt=f"{i:02d}"), 5, "num") for i in range(1, n_crit + 1)],
+        (LABELS["total"], 7, "num"), (LABELS["is_eligible"], 8, "text"), (LABELS["award"], 14, "text"),
+        (LABELS["note"], 34, "text"), (LABELS["file"], 18, "text"), (LABELS["sheet"], 8, "text"),
     ]
     accepted = [r for r in forms if r.group == group and not r.rejected]
     key = _sort_key_ranked(rules)
@@ -567,6 +673,7 @@ def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date |
 
         def consolidated(path: Path) -> None:
             book = _Book(path, rules, today)
+            _overview_sheet(book, result, records, rules, subtitle)
             _summary_sheet(book, result, result.summary, rules, title, subtitle)
             for g in groups_present:
                 gt = LABELS["title_group"].format(movement=rules.movement.upper(), year=result.year, group=g)

@@ -1,0 +1,137 @@
+"""Summaries ready to print, sign and email: read back with openpyxl as a secretary would check them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+from email import policy
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+from pipeline.drafts import office
+from pipeline.run import run
+from pipeline.templates import FormSpec
+from pipeline.text import person_sort_key, vi_sort_key
+from pipeline.write import date_line
+
+from .helpers import table
+
+MM = 1 / 25.4
+
+
+@pytest.fixture
+def printed(add, inputs, rules, tmp_path):
+    add("a.xlsx", FormSpec(name="UBND xã Vạn Thắng", unit_code="VT"))
+    add("b.xlsx", FormSpec(name="Ủy ban MTTQ xã Đại Lãnh", scores=[12, 15, 15, 15, 15, 15, 10]))
+    add("c.xlsx", FormSpec(name="Hội Nông dân xã An Bình", scores=[12, 15, 15, 15, 15, 15, 10]))
+    add("d.xlsx", FormSpec(name="Đoàn Thanh niên xã Vạn Phú", scores=[12, 15, 15, 15, 15, 15, 10]))
+    add("e.xlsx", FormSpec(kind="ca_nhan", name="Trần Văn Bình", scores=[15, 15, 19, 10, 10, 15, 15]))
+    add("f.xlsx", FormSpec(kind="ca_nhan", name="Nguyễn Thị Ánh", scores=[15, 15, 19, 10, 10, 15, 15]))
+    out = tmp_path / "outputs"
+    run(inputs, out, rules, today=dt.date(2024, 9, 5))
+    return out
+
+
+def test_every_sheet_prints_on_a4_with_the_decrees_margins(printed):
+    for path in [printed / "2024" / "tong_hop_2024.xlsx", *(printed / "2024" / "theo_nhom").iterdir()]:
+        for ws in openpyxl.load_workbook(path):
+            assert ws.page_setup.paperSize == 9, (path.name, ws.title)
+            # One page wide (1 is the default openpyxl leaves unset), as many pages long as needed.
+            assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
+            assert ws.sheet_properties.pageSetUpPr.fitToPage
+            m = ws.page_margins
+            assert 20 * MM - 0.01 <= m.top <= 25 * MM and 20 * MM - 0.01 <= m.bottom <= 25 * MM
+            assert 30 * MM - 0.01 <= m.left <= 35 * MM and 15 * MM - 0.01 <= m.right <= 20 * MM
+            assert "&P" in ws.oddFooter.center.text  # page numbers
+
+
+def test_letterhead_date_line_title_and_signature(printed, rules):
+    wb = openpyxl.load_workbook(printed / "2024" / "tong_hop_2024.xlsx")
+    ws = wb["Huyện Vạn Ninh"]
+    cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    assert cells["UBND TỈNH KHÁNH HÒA"].column == 1
+    issuer = cells["BAN THI ĐUA - KHEN THƯỞNG"]
+    assert issuer.font.b and issuer.font.name == "Times New Roman" and issuer.font.sz == 13
+    nation = cells["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"]
+    motto = cells["Độc lập - Tự do - Hạnh phúc"]
+    assert nation.font.b and motto.font.u == "single" and motto.row == nation.row + 1
+    assert nation.column > issuer.column
+    assert "Khánh Hòa, ngày 05 tháng 09 năm 2024" in cells and cells["Khánh Hòa, ngày 05 tháng 09 năm 2024"].font.i
+    title = next(c for v, c in cells.items() if v.startswith("KẾT QUẢ TỰ ĐÁNH GIÁ"))
+    assert title.font.b and title.alignment.horizontal == "center"
+    preparer, signer = cells["NGƯỜI LẬP BIỂU"], cells["TRƯỞNG BAN"]
+    assert preparer.row == signer.row and preparer.row > ws.max_row - 10 and signer.font.b
+    header, rows = table(ws)
+    head = int(ws.freeze_panes[1:]) - 1
+    assert header[0] == "Hạng" and ws.print_title_rows == f"${head}:${head}"  # repeated on every page
+    assert ws.page_setup.orientation == "landscape"
+    fonts = {c.font.name for row in ws.iter_rows() for c in row if c.value is not None}
+    assert fonts == {"Times New Roman"}
+    table_sizes = {c.font.sz for row in ws.iter_rows(min_row=int(ws.freeze_panes[1:])) for c in row
+                   if c.value is not None and c.row <= int(ws.freeze_panes[1:]) + len(rows)}
+    assert table_sizes <= {11, 12}
+
+
+def test_date_line_pads_days_and_months():
+    assert date_line("Khánh Hòa", dt.date(2024, 9, 5)) == "Khánh Hòa, ngày 05 tháng 09 năm 2024"
+    assert date_line("Vạn Ninh", dt.date(2024, 12, 25)) == "Vạn Ninh, ngày 25 tháng 12 năm 2024"
+
+
+def test_vietnamese_alphabetical_order():
+    words = ["Đoàn", "Dung", "Anh", "An", "Ăn", "Âu", "Bình", "ơi", "ôi", "oi", "Hạ", "Hà", "Há", "Ha"]
+    assert sorted(words, key=vi_sort_key) == ["An", "Anh", "Ăn", "Âu", "Bình", "Dung", "Đoàn",
+                                              "Ha", "Hà", "Há", "Hạ", "oi", "ôi", "ơi"]
+    people = ["Trần Văn Bình", "Nguyễn Thị Ánh", "Lê Văn An", "Phạm Ăn"]
+    assert sorted(people, key=person_sort_key) == ["Lê Văn An", "Nguyễn Thị Ánh", "Phạm Ăn", "Trần Văn Bình"]
+
+
+def test_lists_not_ordered_by_rank_are_in_vietnamese_order(printed):
+    wb = openpyxl.load_workbook(printed / "2024" / "tong_hop_2024.xlsx")
+    _, rows = table(wb["Không đủ điều kiện"])
+    assert [r[2] for r in rows] == ["Đoàn Thanh niên xã Vạn Phú", "Hội Nông dân xã An Bình", "Ủy ban MTTQ xã Đại Lãnh"]
+    _, ranked = table(wb["Huyện Vạn Ninh"])
+    individuals = [r[2] for r in ranked if r[1] == "Cá nhân"]
+    assert individuals == ["Nguyễn Thị Ánh", "Trần Văn Bình"]  # equal rank: by given name, Ánh before Bình
+
+
+def test_overview_sheet_first_with_live_charts(printed):
+    wb = openpyxl.load_workbook(printed / "2024" / "tong_hop_2024.xlsx")
+    assert wb.sheetnames[:2] == ["Tổng quan", "Tổng hợp"]
+    ws = wb["Tổng quan"]
+    figures = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if isinstance(r[0], str) and isinstance(r[1], int)}
+    assert figures["Biểu mẫu đã nhận"] == 6 and figures["Biểu mẫu đủ điều kiện"] == 3
+    assert len(ws._charts) == 3  # per kind by group, and by field: native, live charts
+
+
+def test_conditional_formatting_where_the_eye_needs_it(printed):
+    wb = openpyxl.load_workbook(printed / "2024" / "tong_hop_2024.xlsx")
+    assert any(rule.type == "cellIs" for rng in wb["Tổng hợp"].conditional_formatting for rule in rng.rules)
+    ranked = wb["Huyện Vạn Ninh"]
+    assert any(rule.type == "containsText" for rng in ranked.conditional_formatting for rule in rng.rules)
+    low = [c for row in ranked.iter_rows() for c in row if c.value == 12]
+    assert low and all(c.font.color.rgb.endswith("C00000") for c in low)  # 12 of 15: under 90 %, in red
+
+
+def test_email_drafts_one_per_group_nothing_sent(printed, rules):
+    result = CliRunner().invoke(main, ["email", "--outputs", str(printed)])
+    assert result.exit_code == 0, result.output
+    (draft,) = (printed / "2024" / "thu").iterdir()
+    msg = email.message_from_bytes(draft.read_bytes(), policy=policy.default)
+    assert msg["Subject"] == "Kết quả tự chấm điểm điển hình “Dân vận khéo” năm 2024 — Huyện Vạn Ninh"
+    assert msg["X-Unsent"] == "1" and msg["To"] is None
+    body = msg.get_body().get_content()
+    assert "Đã nhận 6 biểu mẫu" in body and "trước ngày 01/09/2024" in body
+    (attachment,) = msg.iter_attachments()
+    assert attachment.get_filename() == "huyen_van_ninh_2024.xlsx"
+    assert attachment.get_content() == (printed / "2024" / "theo_nhom" / "huyen_van_ninh_2024.xlsx").read_bytes()
+
+
+@pytest.mark.skipif(office() is None, reason="LibreOffice not installed")
+def test_preview_converts_to_pdf(printed):
+    result = CliRunner().invoke(main, ["preview", "--outputs", str(printed)])
+    assert result.exit_code == 0, result.output
+    pdf = printed / "2024" / "pdf" / "tong_hop_2024.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
