@@ -47,3 +47,15 @@ def table(ws) -> tuple[list, list[tuple]]:
             break
         rows.append(row)
     return header, rows
+
+
+def rewrite_zip(src: Path, dst: Path, edits: dict) -> None:
+    """Copy a workbook's zip, passing the named parts' bytes through ``edits[name](data)``."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename in edits:
+                data = edits[item.filename](data)
+            zout.writestr(item, data)

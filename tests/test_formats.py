@@ -13,7 +13,7 @@ import xlwt
 
 from pipeline.templates import FormSpec
 
-from .helpers import ROOT, codes, forms_of
+from .helpers import ROOT, codes, forms_of, rewrite_zip
 
 BROKEN = FormSpec(name="UBND xã Vạn Hưng", unit_code="VH-01", scores=[16, 15, None, 15, 15, 15, 10], date="20/08/2024")
 
@@ -63,30 +63,25 @@ def test_xlsm_form_is_read_and_its_macros_never_run(add, inputs, analysed):
     src = add("goc.xlsx", BROKEN)
     expected = _outcome(analysed())
     target = inputs / "macro.xlsm"
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "[Content_Types].xml":
-                data = data.replace(b"spreadsheetml.sheet.main+xml", b"sheet.macroEnabled.main+xml")
-            zout.writestr(item, data)
-        zout.writestr("xl/vbaProject.bin", b"Attribute VB_Name = \"Auto_Open\"\nShell \"calc.exe\"")
+    rewrite_zip(src, target, {"[Content_Types].xml": lambda d: d.replace(
+        b"spreadsheetml.sheet.main+xml", b"sheet.macroEnabled.main+xml")})
+    with zipfile.ZipFile(target, "a") as z:
+        z.writestr("xl/vbaProject.bin", b"Attribute VB_Name = \"Auto_Open\"\nShell \"calc.exe\"")
     src.unlink()
     assert _outcome(analysed()) == expected
 
 
 def test_dates_in_the_1904_system(add, inputs, analysed):
     src = add("a.xlsx", FormSpec(date=dt.date(2024, 8, 20)))
-    patched = inputs / "mac.xlsx"
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(patched, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "xl/workbook.xml":
-                data = data.replace(b"<workbookPr", b'<workbookPr date1904="1"')
-            if item.filename == "xl/worksheets/sheet1.xml":
-                # The same day as a 1904-system serial: 1462 days fewer than in the 1900 system.
-                assert b"<v>45524</v>" in data
-                data = data.replace(b"<v>45524</v>", b"<v>44062</v>")
-            zout.writestr(item, data)
+    def to_1904(data: bytes) -> bytes:
+        # The same day as a 1904-system serial: 1462 days fewer than in the 1900 system.
+        assert b"<v>45524</v>" in data
+        return data.replace(b"<v>45524</v>", b"<v>44062</v>")
+
+    rewrite_zip(src, inputs / "mac.xlsx", {
+        "xl/workbook.xml": lambda d: d.replace(b"<workbookPr", b'<workbookPr date1904="1"'),
+        "xl/worksheets/sheet1.xml": to_1904,
+    })
     src.unlink()
     assert forms_of(analysed()).iloc[0].date == dt.date(2024, 8, 20)
 
