@@ -15,7 +15,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -653,11 +653,31 @@ def _layout(rules: Rules) -> _Layout:
     return _LAYOUTS[rules.sha256]
 
 
-def read_all(files: list[InputFile], rules: Rules, limits: Limits | None = None) -> list[WorkbookRead]:
-    """Every workbook, each read in a worker process; a crash or a hang costs only its file."""
+Progress = Callable[[int, int, int], None]  # (files done, files in all, forms found so far)
+
+
+def read_all(files: list[InputFile], rules: Rules, limits: Limits | None = None,
+             progress: Progress | None = None, cache=None) -> list[WorkbookRead]:
+    """Every workbook, each read in a worker process; a crash or a hang costs only its file.
+
+    With a ``cache`` (pipeline.cache.ParseCache), unchanged files are taken from it unparsed.
+    """
     results: list[WorkbookRead | None] = [None] * len(files)
     limits = limits or Limits()
-    for index, result in isolated_map(read_workbook, files, (rules,), limits):
+    done = forms = 0
+    todo = []
+    for i, f in enumerate(files):
+        cached = cache.get(f) if cache is not None else None
+        if cached is None:
+            todo.append(i)
+            continue
+        results[i] = cached
+        done += 1
+        forms += len(cached.forms)
+        if progress is not None:
+            progress(done, len(files), forms)
+    for j, result in isolated_map(read_workbook, [files[i] for i in todo], (rules,), limits):
+        index = todo[j]
         if isinstance(result, Failure):
             code = "reader-timeout" if result.reason == "timeout" else "reader-crashed"
             result = WorkbookRead(files[index], findings=[
@@ -667,6 +687,12 @@ def read_all(files: list[InputFile], rules: Rules, limits: Limits | None = None)
             except OSError:
                 pass
         results[index] = result
+        if cache is not None:
+            cache.put(result)
+        done += 1
+        forms += len(result.forms)
+        if progress is not None:
+            progress(done, len(files), forms)
     return results  # type: ignore[return-value]
 
 

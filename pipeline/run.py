@@ -21,11 +21,12 @@ import pandas as pd
 
 from . import __version__
 from .aggregate import YearResult, by_year, combine, results
+from .cache import CACHE_NAME, ParseCache
 from .discover import HISTORY_DIR, ROSTER_DIR, InputFile, Skipped, discover, given, registers
 from .findings import Finding
 from .ledger import LEDGER_NAME, Ledger, LedgerError, Recognition, check
 from .rank import holds_group_award, rank
-from .read import WorkbookRead, frames, read_all
+from .read import Progress, WorkbookRead, frames, read_all
 from .registers import read_registers, validate_register
 from .rules import Rules
 from .score import score
@@ -98,9 +99,10 @@ class Timer:
 
 def analyse_files(files: list[InputFile], skipped: list[Skipped], rules: Rules, year: int | None = None,
                   inputs: Path | None = None, known: list[Recognition] | None = None,
-                  previous: dict | None = None, timer: Timer | None = None) -> RunReport:
+                  previous: dict | None = None, timer: Timer | None = None,
+                  progress: Progress | None = None, cache: ParseCache | None = None) -> RunReport:
     timer = timer or Timer()
-    reads = read_all(files, rules)
+    reads = read_all(files, rules, progress=progress, cache=cache)
     timer.lap("read")
     parsed = [form for wb in reads for form in wb.forms]
     forms, criteria = frames(parsed, rules)
@@ -198,6 +200,7 @@ def _commit(staging: Path, outputs: Path, stamp: str) -> None:
             target.rename(trash / folder.name)
         folder.rename(target)
     _backup(outputs, stamp)
+    os.replace(staging / CACHE_NAME, outputs / CACHE_NAME)
     os.replace(staging / LEDGER_NAME, outputs / LEDGER_NAME)
 
 
@@ -233,7 +236,7 @@ def _recognitions(report: RunReport) -> list[Recognition]:
 
 
 def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, today: dt.date | None = None,
-        timer: Timer | None = None) -> RunReport:
+        timer: Timer | None = None, progress: Progress | None = None) -> RunReport:
     """Read every form under ``inputs``; write every output, and the ledger, under ``outputs``."""
     if not inputs.is_dir():
         raise OutputError(f"Không tìm thấy thư mục hồ sơ {inputs}.")
@@ -256,8 +259,9 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
                 last = ledger.last_run()
                 files, skipped = discover(inputs)
                 timer.lap("discover")
+                cache = ParseCache(outputs / CACHE_NAME, rules.sha256)
                 report = analyse_files(files, skipped, rules, year, inputs, ledger.recognitions(),
-                                       last["results"] if last else None, timer)
+                                       last["results"] if last else None, timer, progress, cache)
                 for result in report.years:
                     report.written += write_year(result, staging, rules, today, inputs)
                 timer.lap("write")
@@ -280,6 +284,7 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
                 )
             finally:
                 ledger.close()
+            cache.save(staging / CACHE_NAME)
             timer.lap("ledger")
             _commit(staging, outputs, started.strftime("%Y%m%d-%H%M%S"))
         except OSError as exc:

@@ -78,7 +78,7 @@ def test_monthly_run_end_to_end(add, inputs, tmp_path, rules):
     assert read_csv(out / "2023" / "loi.csv") == []
 
     wb = openpyxl.load_workbook(out / "2024" / "tong_hop_2024.xlsx")
-    assert wb.sheetnames[0] == "Tổng hợp"
+    assert wb.sheetnames[:2] == ["Tổng quan", "Tổng hợp"]
     assert {"Huyện Vạn Ninh", "Huyện Cam Lâm", "Khen thưởng", "Không đủ điều kiện", "Hồ sơ bị từ chối", "Tệp bỏ qua"} <= set(wb.sheetnames)
     summary = wb["Tổng hợp"]
     header, body = table(summary)
@@ -183,3 +183,15 @@ def test_check_prints_each_form_and_every_finding_with_its_cell(add, inputs, tmp
     assert "Trang «B»: Tập thể «Hội Nông dân»" in out and "chưa đủ điều kiện: Tiêu chí 01" in out
     assert "Bỏ qua: Không phải bảng tính" in out
     assert not (tmp_path / "outputs").exists()  # check writes nothing
+
+
+def test_progress_is_reported_per_file_and_quiet_off_a_terminal(add, inputs, rules, tmp_path):
+    from pipeline.run import run
+
+    for i in range(3):
+        add(f"{i}.xlsx", FormSpec(name=f"Đơn vị {i}"))
+    seen = []
+    run(inputs, tmp_path / "o", rules, progress=lambda done, total, forms: seen.append((done, total, forms)))
+    assert [s[0] for s in seen] == [1, 2, 3] and seen[-1] == (3, 3, 3)
+    result = _invoke("run", "--inputs", inputs, "--outputs", tmp_path / "o2")
+    assert "Đang đọc" not in result.output  # CliRunner is no terminal: no bar

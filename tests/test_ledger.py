@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import signal
@@ -195,3 +196,34 @@ def test_ket_qua_csv_is_deterministic_across_fresh_output_folders(add, inputs, r
     for name in ("ket_qua.csv", "loi.csv"):
         assert (tmp_path / "o1" / "2024" / name).read_bytes() == (tmp_path / "o2" / "2024" / name).read_bytes()
     assert read_csv(tmp_path / "o1" / "2024" / "ket_qua.csv")
+
+
+def test_unchanged_files_are_not_parsed_again(add, inputs, rules, tmp_path, monkeypatch):
+    import pipeline.read as read
+    from pipeline.run import run
+
+    add("a.xlsx", FormSpec(name="A", date=dt.date(2024, 8, 1)))
+    add("b.xlsx", FormSpec(name="B"))
+    out = tmp_path / "out"
+    first = run(inputs, out, rules)
+    sent: list[str] = []
+    real = read.isolated_map
+
+    def spy(func, items, *args, **kwargs):
+        if func is read.read_workbook:
+            sent.extend(f.rel for f in items)
+        return real(func, items, *args, **kwargs)
+
+    monkeypatch.setattr(read, "isolated_map", spy)
+    add("b.xlsx", FormSpec(name="B", scores=[14, 15, 15, 15, 15, 15, 10]))  # changed
+    second = run(inputs, out, rules)
+    assert sent == ["b.xlsx"]  # a.xlsx came from the cache
+    a1 = first.years[0].forms.set_index("file").loc["a.xlsx"]
+    a2 = second.years[0].forms.set_index("file").loc["a.xlsx"]
+    assert (a1["name"], a1.date, a1.total, a1.scores) == (a2["name"], a2.date, a2.total, a2.scores)
+    # A different rules file invalidates everything.
+    sent.clear()
+    from dataclasses import replace
+
+    run(inputs, out, replace(rules, sha256="0" * 64))
+    assert sorted(sent) == ["a.xlsx", "b.xlsx"]
