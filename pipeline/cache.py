@@ -8,7 +8,6 @@ the output folder is shared, and nothing read from it may run code.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -43,8 +42,10 @@ def _decode(obj: dict) -> object:
 
 
 def _to_json(wb: WorkbookRead) -> dict:
-    return {"forms": [dataclasses.asdict(f) for f in wb.forms],
-            "findings": [dataclasses.asdict(f) for f in wb.findings], "sha256": wb.sha256}
+    # vars(), not dataclasses.asdict(): no deep copy, the JSON encoder only reads.
+    forms = [{**vars(f), "info": {k: vars(v) for k, v in f.info.items()}, "rows": [vars(r) for r in f.rows]}
+             for f in wb.forms]
+    return {"forms": forms, "findings": [vars(f) for f in wb.findings], "sha256": wb.sha256}
 
 
 def _from_json(file: InputFile, data: dict) -> WorkbookRead:
@@ -89,11 +90,13 @@ class ParseCache:
         return result
 
     def put(self, result: WorkbookRead) -> None:
-        self.fresh[result.file.rel] = {"size": result.file.size, "mtime": result.file.mtime, "read": _to_json(result)}
+        self.fresh[result.file.rel] = {"size": result.file.size, "mtime": result.file.mtime, "read": result}
 
     def save(self, path: Path) -> None:
         """Only the files of this run are kept: a withdrawn file leaves the cache too."""
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps({"stamp": self.stamp, "files": self.fresh}, default=_encode, ensure_ascii=False),
+        files = {rel: {**e, "read": _to_json(e["read"]) if isinstance(e["read"], WorkbookRead) else e["read"]}
+                 for rel, e in self.fresh.items()}
+        tmp.write_text(json.dumps({"stamp": self.stamp, "files": files}, default=_encode, ensure_ascii=False),
                        encoding="utf-8")
         tmp.replace(path)

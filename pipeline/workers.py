@@ -78,7 +78,12 @@ def _context() -> mp.context.BaseContext:
     # forkserver: workers start from a small clean process, not from a parent that holds
     # pandas and threads; spawn where fork is not available (Windows).
     methods = mp.get_all_start_methods()
-    return mp.get_context("forkserver" if "forkserver" in methods and sys.platform != "darwin" else "spawn")
+    if "forkserver" in methods and sys.platform != "darwin":
+        ctx = mp.get_context("forkserver")
+        # Imported once in the fork server, so every worker forked from it starts ready to read.
+        ctx.set_forkserver_preload(["pipeline.read", "pipeline.feedback", "pipeline.registers"])
+        return ctx
+    return mp.get_context("spawn")
 
 
 class _Worker:
