@@ -205,7 +205,3 @@ class Ledger:
                 [(r.year, r.unit, r.source, r.kind, r.group, r.unit_code, r.name, r.title, r.detail)
                  for r in [*recognitions, *imported]])
         return run_id
-
-    def table_counts(self) -> dict[str, int]:
-        return {t: self.con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # noqa: S608
-                for t in ("runs", "files", "forms", "recognitions")}

@@ -32,15 +32,10 @@ from .workers import Failure, Limits, isolated_map
 if TYPE_CHECKING:
     import pandas as pd
 
-HEADER_NAMES = "STT, Tiêu chí, Điểm chuẩn, Điểm tự chấm, Tài liệu kiểm chứng"
-
 # A form fits in a few dozen rows; these bounds keep an absurd sheet from being read whole.
 MAX_ROWS = 400
 MAX_COLS = 40
 TABLE_SCAN_ROWS = 60
-
-# Fields whose typed text is matched to a canonical value; the typed text is kept as <f>_raw.
-CODED = ("kind", "year", "group", "field", "date")
 
 
 def col_letter(index: int) -> str:
@@ -147,10 +142,6 @@ class _Grid:
             return self.rows[r][c]
         return None
 
-    def merged_value(self, r: int, c: int) -> object:
-        r0, c0 = self.origin.get((r, c), (r, c))
-        return self.value(r0, c0)
-
     def text(self, r: int, c: int) -> str:
         if 0 <= r < len(self.texts) and 0 <= c < len(self.texts[r]):
             return self.texts[r][c]
@@ -184,6 +175,8 @@ class _Layout:
         self.title = key(rules.form.title)
         self.kind_titles = {code: key(kd.title) for code, kd in rules.kinds.items() if kd.title}
         self.roles: dict[tuple[str, bool], str | None] = {}  # header text -> column role, memoised
+        # How findings name the table's columns: the first spelling of each in the rules file.
+        self.header_names = ", ".join(spellings[0] for spellings in rules.form.columns.values())
 
 
 _PAREN = re.compile(r"\s*\([^)]*\)\s*$")
@@ -369,7 +362,7 @@ def _read_sheet(grid: _Grid, sheet: str, file: InputFile, layout: _Layout) -> Pa
     header = _find_header(grid, layout)
     if header is None:
         if title_cell:
-            return finding("table-not-found", file.rel, sheet, title_cell, expected=HEADER_NAMES)
+            return finding("table-not-found", file.rel, sheet, title_cell, expected=layout.header_names)
         return None
     top, bottom, cols = header
     form = ParsedForm(
@@ -588,7 +581,7 @@ def _read_sheets(file: InputFile, sheets: Iterator[_Sheet], layout: _Layout) -> 
             out.findings.append(got)
     if not out.forms and not out.findings:
         if any_data:
-            out.findings.append(finding("no-form-found", file.rel, expected=HEADER_NAMES))
+            out.findings.append(finding("no-form-found", file.rel, expected=layout.header_names))
         else:
             out.findings.append(finding("empty-workbook", file.rel))
     return out

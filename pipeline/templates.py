@@ -144,9 +144,12 @@ def write_form(wb: xlsxwriter.Workbook, spec: FormSpec, rules: Rules, *, blank: 
     if spec.two_row_header:
         ws.merge_range(r, c0, r + 1, c0, cols["stt"][0], fmt.head)
         ws.merge_range(r, c0 + 1, r + 1, c0 + 1, cols["criterion"][0], fmt.head)
-        ws.merge_range(r, c0 + 2, r, c0 + 3, "Điểm", fmt.head)
-        ws.write_string(r + 1, c0 + 2, "Chuẩn", fmt.head)
-        ws.write_string(r + 1, c0 + 3, "Tự chấm", fmt.head)
+        # "Điểm chuẩn" and "Điểm tự chấm": the shared first word merged above, the rest below.
+        upper, _, standard = cols["standard"][0].partition(" ")
+        score = cols["score"][0].partition(" ")[2]
+        ws.merge_range(r, c0 + 2, r, c0 + 3, upper, fmt.head)
+        ws.write_string(r + 1, c0 + 2, standard.capitalize(), fmt.head)
+        ws.write_string(r + 1, c0 + 3, score.capitalize(), fmt.head)
         ws.merge_range(r, c0 + 4, r + 1, c0 + 4, cols["evidence"][0], fmt.head)
         r += 2
     else:
@@ -172,7 +175,7 @@ def write_form(wb: xlsxwriter.Workbook, spec: FormSpec, rules: Rules, *, blank: 
             ws.write_blank(r, c0 + 3, None, fmt.score)
             ws.data_validation(r, c0 + 3, r, c0 + 3, {
                 "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": crit.points,
-                "input_title": "Điểm tự chấm", "input_message": f"Từ 0 đến {format_number(crit.points)} điểm",
+                "input_title": rules.form.columns["score"][0], "input_message": f"Từ 0 đến {format_number(crit.points)} điểm",
                 "error_title": "Điểm không hợp lệ", "error_message": f"Điểm tự chấm phải từ 0 đến {format_number(crit.points)}.",
             })
             ws.write_string(r, c0 + 4, "", fmt.evidence)
