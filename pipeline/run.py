@@ -288,7 +288,10 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
             timer.lap("ledger")
             _commit(staging, outputs, started.strftime("%Y%m%d-%H%M%S"))
         except OSError as exc:
-            raise OutputError(f"Không ghi được vào thư mục kết quả {outputs}: {exc.strerror or exc}.") from exc
+            raise OutputError(
+                f"Không ghi được vào thư mục kết quả {outputs}: {exc.strerror or exc}. Nếu đang mở một bảng "
+                "kết quả bằng Excel, hãy đóng lại rồi chạy lại."
+            ) from exc
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     report.written = [outputs / p.relative_to(staging) for p in report.written]
