@@ -81,7 +81,7 @@ def _context() -> mp.context.BaseContext:
     if "forkserver" in methods and sys.platform != "darwin":
         ctx = mp.get_context("forkserver")
         # Imported once in the fork server, so every worker forked from it starts ready to read.
-        ctx.set_forkserver_preload(["pipeline.read", "pipeline.feedback", "pipeline.registers"])
+        ctx.set_forkserver_preload(["pipeline.read", "pipeline.feedback", "pipeline.registers", "pipeline.write"])
         return ctx
     return mp.get_context("spawn")
 

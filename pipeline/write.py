@@ -15,6 +15,7 @@ import numbers
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +28,7 @@ from .findings import SKIPS, Finding
 from .rank import SUPERSEDED, TIE
 from .rules import GROUP_AWARD, PROPOSAL, Rules
 from .text import csv_safe, person_sort_key, slug, vi_sort_key
-from .workers import isolated_map
+from .workers import Failure, Limits, isolated_map
 
 
 class OutputError(Exception):
@@ -654,6 +655,71 @@ def write_feedback(result: YearResult, inputs: Path, folder: Path) -> list[Path]
     return sorted(written)
 
 
+@dataclass(frozen=True)
+class _BookJob:
+    """One output workbook to build in a worker process: the consolidated one, or a group's."""
+
+    path: Path
+    group: str | None  # None: the consolidated workbook
+    result: YearResult
+    records: list
+    rules: Rules
+    today: dt.date
+    subtitle: str
+
+
+def build_book(job: _BookJob) -> str:
+    """Build one workbook (in a worker: xlsxwriter is pure Python, two cores write twice as fast)."""
+    result, records, rules, subtitle = job.result, job.records, job.rules, job.subtitle
+    movement = rules.movement.upper()
+    if job.group is None:
+        title = LABELS["title"].format(movement=movement, year=result.year)
+        groups_present = [g for g in rules.groups if any(r.group == g for r in records)]
+
+        def consolidated(path: Path) -> None:
+            book = _Book(path, rules, job.today)
+            _overview_sheet(book, result, records, rules, subtitle)
+            _summary_sheet(book, result, result.summary, rules, title, subtitle)
+            for g in groups_present:
+                gt = LABELS["title_group"].format(movement=movement, year=result.year, group=g)
+                _ranked_sheet(book, g, records, rules, gt, subtitle)
+            _awards_sheet(book, records, rules, title, subtitle)
+            _ineligible_sheet(book, records, rules, title, subtitle)
+            _rejected_sheet(book, result.findings, title, subtitle)
+            _warnings_sheet(book, result.warnings, title, subtitle)
+            _changes_sheet(book, result, rules, title, subtitle)
+            if result.not_submitted is not None:
+                _missing_sheet(book, result, rules, title, subtitle)
+            _by_name_sheet(book, records, rules, title)
+            _skipped_sheet(book, result.skipped, title, subtitle)
+            book.close()
+
+        _atomic(job.path, consolidated)
+        return str(job.path)
+
+    g = job.group
+    frame = result.forms[result.forms.group == g]
+    forms = [r for r in records if r.group == g]
+    files = {f"{r.file}\0{r.sheet}" for r in forms}
+    findings = [f for f in result.findings if f"{f.file}\0{f.sheet}" in files]
+    warnings = [w for w in result.warnings if f"{w.file}\0{w.sheet}" in files]
+    gt = LABELS["title_group"].format(movement=movement, year=result.year, group=g)
+    missing = None if result.not_submitted is None else result.not_submitted[result.not_submitted.group == g]
+
+    def group_book(path: Path) -> None:
+        book = _Book(path, rules, job.today)
+        _summary_sheet(book, result, summarise(frame, rules, groups=[g], missing=missing), rules, gt, subtitle)
+        _ranked_sheet(book, g, forms, rules, gt, subtitle)
+        _awards_sheet(book, forms, rules, gt, subtitle)
+        _ineligible_sheet(book, forms, rules, gt, subtitle)
+        _rejected_sheet(book, findings, gt, subtitle)
+        _warnings_sheet(book, warnings, gt, subtitle)
+        book.close()
+
+    _atomic(job.path, group_book)
+    return str(job.path)
+
+
 def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date | None = None,
                inputs: Path | None = None) -> list[Path]:
     """Every output of one year; returns the paths written."""
@@ -668,53 +734,15 @@ def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date |
         write_csvs(result, folder, records)
         written += [folder / "ket_qua.csv", folder / "loi.csv"]
         subtitle = _subtitle(rules, result, today)
-        title = LABELS["title"].format(movement=rules.movement.upper(), year=result.year)
         groups_present = [g for g in rules.groups if (result.forms.group == g).any()]
-
-        def consolidated(path: Path) -> None:
-            book = _Book(path, rules, today)
-            _overview_sheet(book, result, records, rules, subtitle)
-            _summary_sheet(book, result, result.summary, rules, title, subtitle)
-            for g in groups_present:
-                gt = LABELS["title_group"].format(movement=rules.movement.upper(), year=result.year, group=g)
-                _ranked_sheet(book, g, records, rules, gt, subtitle)
-            _awards_sheet(book, records, rules, title, subtitle)
-            _ineligible_sheet(book, records, rules, title, subtitle)
-            _rejected_sheet(book, result.findings, title, subtitle)
-            _warnings_sheet(book, result.warnings, title, subtitle)
-            _changes_sheet(book, result, rules, title, subtitle)
-            if result.not_submitted is not None:
-                _missing_sheet(book, result, rules, title, subtitle)
-            _by_name_sheet(book, records, rules, title)
-            _skipped_sheet(book, result.skipped, title, subtitle)
-            book.close()
-
-        path = folder / f"tong_hop_{result.year}.xlsx"
-        _atomic(path, consolidated)
-        written.append(path)
-
-        for g in groups_present:
-            frame = result.forms[result.forms.group == g]
-            forms = [r for r in records if r.group == g]
-            files = {f"{r.file}\0{r.sheet}" for r in forms}
-            findings = [f for f in result.findings if f"{f.file}\0{f.sheet}" in files]
-            warnings = [w for w in result.warnings if f"{w.file}\0{w.sheet}" in files]
-            gt = LABELS["title_group"].format(movement=rules.movement.upper(), year=result.year, group=g)
-
-            def group_book(path: Path, g=g, frame=frame, forms=forms, findings=findings, warnings=warnings, gt=gt) -> None:
-                book = _Book(path, rules, today)
-                missing = None if result.not_submitted is None else result.not_submitted[result.not_submitted.group == g]
-                _summary_sheet(book, result, summarise(frame, rules, groups=[g], missing=missing), rules, gt, subtitle)
-                _ranked_sheet(book, g, forms, rules, gt, subtitle)
-                _awards_sheet(book, forms, rules, gt, subtitle)
-                _ineligible_sheet(book, forms, rules, gt, subtitle)
-                _rejected_sheet(book, findings, gt, subtitle)
-                _warnings_sheet(book, warnings, gt, subtitle)
-                book.close()
-
-            gpath = folder / "theo_nhom" / f"{slug(g)}_{result.year}.xlsx"
-            _atomic(gpath, group_book)
-            written.append(gpath)
+        jobs = [_BookJob(folder / f"tong_hop_{result.year}.xlsx", None, result, records, rules, today, subtitle)]
+        jobs += [_BookJob(folder / "theo_nhom" / f"{slug(g)}_{result.year}.xlsx", g, result, records, rules, today,
+                          subtitle) for g in groups_present]
+        # One workbook per task, handed out as workers free up: the consolidated one is the largest.
+        for index, done in isolated_map(build_book, jobs, (), Limits(chunk=1, seconds_per_file=3600)):
+            if isinstance(done, Failure):
+                raise OutputError(f"Không ghi được {jobs[index].path}: {done.detail or done.reason}.")
+        written += [job.path for job in jobs]
     except OSError as exc:
         raise OutputError(f"Không ghi được vào thư mục kết quả {outputs}: {exc.strerror or exc}.") from exc
     return written

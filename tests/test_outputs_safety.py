@@ -106,18 +106,15 @@ def test_group_with_a_hostile_name_writes_inside_the_output_folder(tmp_path):
     assert not (tmp_path / "CON").exists()
 
 
-def test_a_crash_while_writing_keeps_the_last_good_workbook(add, inputs, run_all, monkeypatch):
-    add("a.xlsx", FormSpec())
-    _, out = run_all()
-    target = out / "2024" / "tong_hop_2024.xlsx"
-    good = target.read_bytes()
+def test_a_crash_while_writing_keeps_the_last_good_workbook(tmp_path):
+    target = tmp_path / "tong_hop_2024.xlsx"
+    target.write_bytes(b"the last good workbook")
 
-    def boom(self):
+    def crash(path):
+        path.write_bytes(b"half a workbook")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(write._Book, "close", boom)
-    add("b.xlsx", FormSpec(name="Khác"))
-    with pytest.raises(write.OutputError):
-        run_all()
-    assert target.read_bytes() == good
-    assert not [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
+    with pytest.raises(OSError):
+        write._atomic(target, crash)
+    assert target.read_bytes() == b"the last good workbook"
+    assert [p.name for p in tmp_path.iterdir()] == ["tong_hop_2024.xlsx"]  # no half-written file left
