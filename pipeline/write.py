@@ -199,6 +199,17 @@ def write_csvs(result: YearResult, folder: Path, records: list[_Row]) -> None:
 MM = 1 / 25.4  # inches per millimetre (Excel's margins are in inches)
 
 
+def _lines(row: list[object], columns: list[tuple[str, int, str]]) -> int:
+    """How many lines the row's longest wrapped text cell needs at its column's width."""
+    most = 1
+    for value, (_, width, kind) in zip(row, columns, strict=False):
+        if kind == "text" and isinstance(value, str) and value:
+            per_line = max(1, int(width * 1.1))  # 11 pt Times fits a little more than one char per unit
+            need = sum(-(-max(len(part), 1) // per_line) for part in value.split("\n"))
+            most = max(most, need)
+    return most
+
+
 def date_line(place: str, day: dt.date) -> str:
     """"Khánh Hòa, ngày 05 tháng 09 năm 2024": days and months below 10 with a leading zero."""
     return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
@@ -305,6 +316,10 @@ class _Book:
         for i, row in enumerate(rows):
             self._row(ws, r, row, columns, self.f_text, {"num": self.f_num, "int": self.f_int},
                       {c: f for (ri, c), f in (cell_formats or {}).items() if ri == i})
+            lines = _lines(row, columns)
+            if lines > 1:
+                # Not every program fits wrapped rows on opening (LibreOffice's PDF does not).
+                ws.set_row(r, min(15 * lines, 150))
             r += 1
         if not rows:
             ws.write_string(r, 0, LABELS["nothing"], self.f_note)
