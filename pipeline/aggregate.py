@@ -156,13 +156,14 @@ def by_year(
     year: int | None = None,
     previous: dict[str, dict] | None = None,
     roster: pd.DataFrame | None = None,
+    current: dict[str, dict] | None = None,
 ) -> list[YearResult]:
     main = run_year(forms, year)
     forms = forms.copy()
     forms["out_year"] = forms.year.fillna(main).astype(int) if len(forms) else pd.Series(dtype=int)
     where = {(f, s): y for f, s, y in zip(forms.file, forms.sheet, forms.out_year, strict=True)}
     rejected = {(f, s) for f, s, r in zip(forms.file, forms.sheet, forms.rejected, strict=True) if r}
-    current = results(forms)
+    current = results(forms) if current is None else current
     all_changes = changes(previous, current, main)
     years = sorted({main, *forms.out_year.tolist(), *all_changes.year.dropna().astype(int).tolist()})
     out = []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .findings import SKIPS
+from .findings import SKIPS, in_order
 from .ledger import LedgerError
 from .rules import DEFAULT_RULES, RulesError, load_rules
 from .run import BusyError, RunReport, check_files, run
@@ -183,7 +183,7 @@ def check_cmd(files: tuple[Path, ...], rules_path: Path) -> None:
             else:
                 state = f"hợp lệ, {format_number(r.total)} điểm, chưa đủ điều kiện: " + "; ".join(r.reasons)
             click.echo(f"  Trang «{r.sheet}»: {who}: {state}.")
-        for f in sorted((f for f in report.findings if f.file == rel), key=lambda f: (f.sheet, _row_col(f.cell))):
+        for f in in_order(f for f in report.findings if f.file == rel):
             label = "Lỗi" if f.is_error else "Cảnh báo"
             where = f" {f.where}" if f.where else ""
             click.echo(f"  [{label}]{where}: {f.message}")
@@ -194,11 +194,6 @@ def check_cmd(files: tuple[Path, ...], rules_path: Path) -> None:
         + (f"; {unreadable} tệp không đọc được hoặc không có biểu mẫu." if unreadable else ".")
     )
 
-
-def _row_col(cell: str) -> tuple[int, int, str]:
-    digits = "".join(ch for ch in cell if ch.isdigit())
-    letters = "".join(ch for ch in cell if ch.isalpha())
-    return (int(digits) if digits else 0, len(letters), letters)
 
 
 OUTPUTS_OPTION = click.option("--outputs", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True,

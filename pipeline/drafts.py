@@ -13,8 +13,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
-from .rank import TIE
-from .rules import GROUP_AWARD, PROPOSAL, Rules
+from .rank import TIE, holds_group_award
+from .rules import PROPOSAL, Rules
 from .text import slug
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -27,7 +27,7 @@ def _counts(results: dict[str, dict], group: str, year: int) -> dict[str, int]:
         "received": len(mine),
         "rejected": sum(r["rejected"] for r in mine),
         "eligible": sum(r["eligible"] for r in current),
-        "awarded": sum(r["award"] in (GROUP_AWARD, PROPOSAL) or r.get("tie_edge") == "proposal" for r in current),
+        "awarded": sum(holds_group_award(r["award"], r.get("tie_edge", "")) for r in current),
         "proposed": sum(r["award"] == PROPOSAL for r in current),
         "tied": sum(r["award"] == TIE for r in current),
     }

@@ -7,6 +7,7 @@ Every user-facing sentence the pipeline produces about a form lives in the table
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 ERROR = "error"
@@ -190,6 +191,17 @@ def finding(
 
 def reason(code: str, **context: object) -> str:
     return REASONS[code].format(**context)
+
+
+def cell_order(cell: str) -> tuple[int, str]:
+    """"D18" -> (18, "  D"): row first, then column, as a person reads a sheet."""
+    m = re.match(r"([A-Z]+)(\d+)$", cell or "")
+    return (int(m[2]), m[1].rjust(3)) if m else (0, "")
+
+
+def in_order(findings) -> list[Finding]:
+    """Findings by file, sheet, then cell in reading order."""
+    return sorted(findings, key=lambda f: (f.file, f.sheet, cell_order(f.cell), f.code))
 
 
 def flatten(findings: list[Finding]) -> list[tuple[str, str]]:

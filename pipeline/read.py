@@ -595,26 +595,26 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def checked_bytes(file: InputFile) -> tuple[bytes | None, Finding | None]:
+    """A file's bytes, or the finding that refuses it before anything is parsed."""
+    if file.size > MAX_FILE_BYTES:
+        return None, finding("file-too-large", file.rel, found=_mb(file.size), expected=_mb(MAX_FILE_BYTES))
+    data = file.path.read_bytes()
+    return data, _precheck(file, data)
+
+
 def read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
     """All forms of one workbook, or the one finding that says why it gave none; with its hash.
 
     The file is read once: its bytes give the hash, the pre-checks and the parse.
     """
-    if file.size > MAX_FILE_BYTES:
-        result = WorkbookRead(file, findings=[
-            finding("file-too-large", file.rel, found=_mb(file.size), expected=_mb(MAX_FILE_BYTES))])
-        result.sha256 = _sha256(file.path)
-        return result
-    data = file.path.read_bytes()
-    result = _read_workbook(file, data, rules)
-    result.sha256 = hashlib.sha256(data).hexdigest()
+    data, refused = checked_bytes(file)
+    result = WorkbookRead(file, findings=[refused]) if refused else _read_workbook(file, rules)
+    result.sha256 = hashlib.sha256(data).hexdigest() if data is not None else _sha256(file.path)
     return result
 
 
-def _read_workbook(file: InputFile, data: bytes, rules: Rules) -> WorkbookRead:
-    refused = _precheck(file, data)
-    if refused:
-        return WorkbookRead(file, findings=[refused])
+def _read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
     layout = _layout(rules)
     try:
         # calamine opens the path itself: from a buffer it reports encrypted .xls less precisely.

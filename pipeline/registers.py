@@ -17,7 +17,7 @@ from schemas.registers import history_schema, roster_schema
 
 from .discover import InputFile
 from .findings import Finding, finding
-from .read import MAX_FILE_BYTES, _as_text, _fallback, _Grid, _precheck, _sheets_calamine, parse_year, ref
+from .read import _as_text, _fallback, _Grid, _sheets_calamine, checked_bytes, parse_year, ref
 from .rules import Rules
 from .text import key, unit_key
 from .workers import Failure, isolated_map
@@ -36,8 +36,7 @@ class RegisterRead:
 def read_register(file: InputFile, columns: tuple[str, ...], fields: tuple[str, ...], folder: str) -> RegisterRead:
     """Rows of one register workbook (run in a worker, like forms)."""
     out = RegisterRead(file)
-    refused = _precheck(file, file.path.read_bytes()) if file.size <= MAX_FILE_BYTES else finding(
-        "file-too-large", file.rel, found=file.size, expected=MAX_FILE_BYTES)
+    _, refused = checked_bytes(file)
     if refused:
         out.findings.append(refused)
         return out

@@ -50,6 +50,7 @@ class RunReport:
     skipped: list[Skipped]
     findings: list[Finding]
     reads: list[WorkbookRead] = field(default_factory=list, repr=False)
+    results: dict[str, dict] = field(default_factory=dict, repr=False)  # each form's outcome, for the ledger
     imported: list[Recognition] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     run_id: int | None = None
@@ -130,9 +131,10 @@ def analyse_files(files: list[InputFile], skipped: list[Skipped], rules: Rules, 
     ranked = rank(scored, rules, history)
     timer.lap("rank")
     everything = combine(forms, criteria, ranked)
-    years = by_year(everything, sorted(findings), skipped, len(files), rules, year, previous, roster)
+    current = results(everything)
+    years = by_year(everything, sorted(findings), skipped, len(files), rules, year, previous, roster, current)
     timer.lap("aggregate")
-    return RunReport(years, len(files), skipped, sorted(findings), reads, imported)
+    return RunReport(years, len(files), skipped, sorted(findings), reads=reads, imported=imported, results=current)
 
 
 def analyse(inputs: Path, rules: Rules, year: int | None = None) -> RunReport:
@@ -267,6 +269,7 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
                 timer.lap("write")
                 main = next(y.year for y in report.years if y.main)
                 everything = pd.concat([y.forms for y in report.years])
+                file_rows = _file_rows(report)
                 report.run_id = ledger.record(
                     {
                         "started_at": started.isoformat(timespec="seconds"),
@@ -275,11 +278,11 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
                         "files": report.files_read, "forms": int(len(everything)),
                         "rejected": report.count("rejected"), "eligible": report.count("eligible"),
                         "awarded": report.count("awarded"),
-                        "seen": [[r["path"], r["sha256"], r["outcome"]] for r in _file_rows(report)],
-                        "results": results(everything),
+                        "seen": [[r["path"], r["sha256"], r["outcome"]] for r in file_rows],
+                        "results": report.results,
                         "changes": {k: report.changed(k) for k in ("new", "replaced", "withdrawn", "total", "award")},
                     },
-                    _file_rows(report), _form_rows(report), _recognitions(report), report.imported,
+                    file_rows, _form_rows(report), _recognitions(report), report.imported,
                     sorted({int(y) for y in everything.year.dropna()}),
                 )
             finally:

@@ -24,7 +24,7 @@ import xlsxwriter
 from . import feedback
 from .aggregate import YearResult, summarise
 from .discover import Skipped
-from .findings import SKIPS, Finding
+from .findings import SKIPS, Finding, in_order
 from .rank import SUPERSEDED, TIE
 from .rules import GROUP_AWARD, PROPOSAL, Rules
 from .text import csv_safe, person_sort_key, slug, vi_sort_key
@@ -132,15 +132,6 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
             tmp.unlink()
 
 
-def _cell_order(cell: str) -> tuple[int, str]:
-    m = re.match(r"([A-Z]+)(\d+)$", cell or "")
-    return (int(m[2]), m[1].rjust(3)) if m else (0, "")
-
-
-def _finding_order(f: Finding) -> tuple:
-    return (f.file, f.sheet, _cell_order(f.cell), f.code)
-
-
 def _number(value: object) -> str:
     if value is None or pd.isna(value):
         return ""
@@ -189,7 +180,7 @@ def write_csvs(result: YearResult, folder: Path, records: list[_Row]) -> None:
         for r in accepted
     ]
     _csv(folder / "ket_qua.csv", KET_QUA_COLUMNS, rows)
-    findings = sorted(result.findings, key=_finding_order)
+    findings = in_order(result.findings)
     _csv(folder / "loi.csv", LOI_COLUMNS, [[f.file, f.sheet, f.cell, f.message] for f in findings])
 
 
@@ -331,17 +322,22 @@ class _Book:
             self._row(ws, r, totals, columns, self.f_total, {"num": self.f_total_num, "int": self.f_total_num})
             r += 1
         self.signature(ws, r + 1, last_col)
-        ws.set_paper(9)  # A4
+        self.print_setup(ws, landscape)
+        ws.repeat_rows(head)
+        return head
+
+    @staticmethod
+    def print_setup(ws, landscape: bool) -> None:
+        """A4, one page wide, as many pages long as it takes, the decree's margins, page numbers."""
+        ws.set_paper(9)
         if landscape:
             ws.set_landscape()
         else:
             ws.set_portrait()
-        ws.fit_to_pages(1, 0)  # one page wide, as many pages long as it takes
-        ws.repeat_rows(head)
+        ws.fit_to_pages(1, 0)
         # Nghị định 30/2020: top and bottom 20-25 mm, left 30-35 mm, right 15-20 mm.
         ws.set_margins(left=30 * MM, right=15 * MM, top=20 * MM, bottom=20 * MM)
         ws.set_footer("&C&\"Times New Roman\"&11Trang &P/&N")
-        return head
 
     @staticmethod
     def _row(ws, r: int, values: list[object], columns, text_fmt, num_fmts, special=None) -> None:
@@ -482,11 +478,7 @@ def _overview_sheet(book: _Book, result: YearResult, records: list[_Row], rules:
     chart.set_size({"width": 620, "height": 260})
     ws.insert_chart(charts_at + 18, 0, chart)
     book.signature(ws, field_row + len(rules.fields) + 2, len(columns) - 1)
-    ws.set_paper(9)
-    ws.set_portrait()
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=30 * MM, right=15 * MM, top=20 * MM, bottom=20 * MM)
-    ws.set_footer("&C&\"Times New Roman\"&11Trang &P/&N")
+    book.print_setup(ws, landscape=False)
 
 
 def _sort_key_ranked(rules: Rules) -> Callable[[pd.Series], tuple]:
@@ -579,7 +571,7 @@ def _rejected_sheet(book: _Book, findings: list[Finding], title: str, subtitle: 
     ]
     rows = [
         [f.file, f.sheet, f.cell, LABELS["error" if f.is_error else "warning"], f.message]
-        for f in sorted(findings, key=_finding_order)
+        for f in in_order(findings)
     ]
     book.table(book.sheet(LABELS["sheet_rejected"]), title, subtitle, columns, rows)
 
@@ -588,7 +580,7 @@ def _warnings_sheet(book: _Book, warnings: list[Finding], title: str, subtitle: 
     """Warnings of accepted forms: read and counted, but worth a look (converted text, a computed total)."""
     columns = [(LABELS["file"], 30, "text"), (LABELS["sheet"], 14, "text"), (LABELS["cell"], 7, "text"),
                (LABELS["message"], 90, "text")]
-    rows = [[f.file, f.sheet, f.cell, f.message] for f in sorted(warnings, key=_finding_order)]
+    rows = [[f.file, f.sheet, f.cell, f.message] for f in in_order(warnings)]
     book.table(book.sheet(LABELS["sheet_warnings"]), title, subtitle, columns, rows)
 
 
@@ -650,7 +642,7 @@ def _subtitle(rules: Rules, result: YearResult, today: dt.date) -> str:
 def write_feedback(result: YearResult, inputs: Path, folder: Path) -> list[Path]:
     """A phiếu phản hồi per rejected file, in ``<year>/phan_hoi/``, built in worker processes."""
     by_file: dict[str, list[Finding]] = {}
-    for f in sorted(result.findings, key=_finding_order):
+    for f in in_order(result.findings):
         by_file.setdefault(f.file, []).append(f)
     jobs, names = [], set()
     for rel, findings in by_file.items():
