@@ -67,7 +67,7 @@ def _typical_intake(files, rules: Rules) -> float:
         except Exception:  # noqa: BLE001 — a broken file costs the typical script nothing more
             continue
         sheets = [_Sheet(name, df.astype(object).where(df.notna(), "").values.tolist(), None) for name, df in book.items()]
-        _read_sheets(f, iter(sheets), layout)
+        _read_sheets(f, iter(sheets), layout, rules)
     return time.perf_counter() - start
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from . import __version__
 from .discover import InputFile
 from .findings import Finding
-from .read import CriterionRow, Info, ParsedForm, WorkbookRead
+from .read import WorkbookRead
 
 CACHE_NAME = ".bo_nho_dem.json"
 
@@ -43,18 +43,11 @@ def _decode(obj: dict) -> object:
 
 def _to_json(wb: WorkbookRead) -> dict:
     # vars(), not dataclasses.asdict(): no deep copy, the JSON encoder only reads.
-    forms = [{**vars(f), "info": {k: vars(v) for k, v in f.info.items()}, "rows": [vars(r) for r in f.rows]}
-             for f in wb.forms]
-    return {"forms": forms, "findings": [vars(f) for f in wb.findings], "sha256": wb.sha256}
+    return {"forms": wb.forms, "findings": [vars(f) for f in wb.findings], "sha256": wb.sha256}
 
 
 def _from_json(file: InputFile, data: dict) -> WorkbookRead:
-    forms = []
-    for f in data["forms"]:
-        info = {k: Info(**v) for k, v in f["info"].items()}
-        rows = [CriterionRow(**r) for r in f["rows"]]
-        rest = {k: v for k, v in f.items() if k not in ("info", "rows")}
-        forms.append(ParsedForm(**rest, info=info, rows=rows))
+    forms = [(tuple(row), [tuple(c) for c in crits]) for row, crits in data["forms"]]
     findings = [Finding(**f) for f in data["findings"]]
     return WorkbookRead(file, forms, findings, data["sha256"])
 

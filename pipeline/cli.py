@@ -34,26 +34,26 @@ def _rules(path: Path):
 
 
 def _summary(report: RunReport, outputs: Path) -> None:
+    if report.kept is not None:
+        click.echo("Không tệp nào thay đổi kể từ lần chạy trước: các bảng kết quả đã ghi vẫn đúng, giữ nguyên.")
     click.echo(f"Đã đọc {report.files_read} tệp bảng tính; bỏ qua {len(report.skipped)} tệp khác.")
-    for y in report.years:
-        t = y.summary[y.summary.group.isna()].iloc[0]
+    for year, t in report.totals():
         click.echo(
-            f"Năm {y.year}: {t.received} biểu mẫu — hợp lệ {t.valid}, bị từ chối {t.rejected}, "
-            f"đủ điều kiện {t.eligible}, được khen thưởng {t.awarded} "
-            f"(đề nghị Bằng khen {t.proposed}), đồng hạng chờ Hội đồng xét {t.tied}."
+            f"Năm {year}: {t['received']} biểu mẫu — hợp lệ {t['valid']}, bị từ chối {t['rejected']}, "
+            f"đủ điều kiện {t['eligible']}, được khen thưởng {t['awarded']} "
+            f"(đề nghị Bằng khen {t['proposed']}), đồng hạng chờ Hội đồng xét {t['tied']}."
         )
     if report.unreadable:
         click.echo(f"{report.unreadable} tệp không đọc được hoặc không có biểu mẫu: xem loi.csv.")
-    if report.run_id and report.run_id > 1:
+    if report.run_id and report.run_id > 1 and report.kept is None:
         click.echo(
-            f"So với lần chạy trước: {report.changed('new')} biểu mẫu mới, {report.changed('replaced')} nộp lại, "
-            f"{report.changed('withdrawn')} đã rút, {report.changed('total')} đổi tổng điểm, "
-            f"{report.changed('award')} đổi kết quả."
+            f"So với lần chạy trước có kết quả khác: {report.changed('new')} biểu mẫu mới, "
+            f"{report.changed('replaced')} nộp lại, {report.changed('withdrawn')} đã rút, "
+            f"{report.changed('total')} đổi tổng điểm, {report.changed('award')} đổi kết quả."
         )
-    absent = sum(len(y.not_submitted) for y in report.years if y.not_submitted is not None)
-    if absent:
-        click.echo(f"{absent} đơn vị trong danh sách chưa nộp: xem trang «Chưa nộp».")
-    click.echo(f"Kết quả ghi tại: {outputs}/" + ", ".join(str(y.year) for y in report.years))
+    if report.not_submitted:
+        click.echo(f"{report.not_submitted} đơn vị trong danh sách chưa nộp: xem trang «Chưa nộp».")
+    click.echo(f"Kết quả ghi tại: {outputs}/" + ", ".join(str(year) for year, _ in report.totals()))
 
 
 @contextlib.contextmanager

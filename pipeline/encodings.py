@@ -76,6 +76,10 @@ def _marker_patterns() -> tuple[re.Pattern, re.Pattern]:
 def detect(texts: Iterable[str]) -> str | None:
     """TCVN3, VNI or None for a sheet's text cells, decided on the whole sheet."""
     tcvn, vni = _marker_patterns()
+    texts = list(texts)
+    whole = "\n".join(texts)
+    if not tcvn.search(whole) and not vni.search(whole):
+        return None  # no marker in any cell (nearly every sheet): no need to look cell by cell
     legacy = [t for t in texts if not _is_unicode_text(t)]
     if any(tcvn.search(t) for t in legacy):
         return TCVN3

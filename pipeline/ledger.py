@@ -144,6 +144,18 @@ class Ledger:
             return None
         return {"id": row[0], "finished_at": row[1], "seen": json.loads(row[2]), "results": json.loads(row[3])}
 
+    def results_before(self, current: dict) -> dict | None:
+        """What the latest run that decided differently from ``current`` decided (None: no such run).
+
+        A run that changes nothing is no "previous run" for what changed: a rerun on the same
+        files keeps the month's list of changes instead of emptying it.
+        """
+        text = json.dumps(current, ensure_ascii=False, sort_keys=True)
+        for (stored,) in self.con.execute("SELECT results FROM runs ORDER BY id DESC"):
+            if stored != text:
+                return json.loads(stored)
+        return None
+
     def runs(self) -> list[dict]:
         rows = self.con.execute(
             "SELECT id, started_at, finished_at, program_version, rules_sha256, year, files, forms, rejected, "
@@ -174,6 +186,18 @@ class Ledger:
         return sorted(found)
 
     # --- writing -------------------------------------------------------------------------------
+
+    def record_unchanged(self, started_at: str, finished_at: str, changes: dict[str, int]) -> int:
+        """A run that found every input as the last run left it: its row repeats the last one's
+        figures, with nothing changed; no file, form or recognition row is touched."""
+        with self.con:
+            cur = self.con.execute(
+                "INSERT INTO runs (started_at, finished_at, program_version, rules_sha256, year, files, forms, "
+                "rejected, eligible, awarded, seen, results, changes) "
+                "SELECT ?, ?, program_version, rules_sha256, year, files, forms, rejected, eligible, awarded, seen, "
+                "results, ? FROM runs ORDER BY id DESC LIMIT 1",
+                (started_at, finished_at, json.dumps(changes, sort_keys=True)))
+            return cur.lastrowid
 
     def record(self, run: dict, files: list[dict], forms: list[dict], recognitions: list[Recognition],
                imported: list[Recognition], years: list[int]) -> int:

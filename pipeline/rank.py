@@ -30,13 +30,13 @@ def _supersede(forms: pd.DataFrame) -> pd.DataFrame:
     order = repeated.assign(_d=repeated.date.map(lambda d: d or dt.date.min)).sort_values(
         ["_d", "mtime", "file", "sheet"]
     )
-    for _, grp in order.groupby(["year", "unit"], sort=False):
-        if len(grp) < 2:
-            continue
-        latest = grp.iloc[-1]
-        for idx in grp.index[:-1]:
-            forms.loc[idx, "superseded"] = True
-            forms.loc[idx, "note"] = reason("superseded", file=latest.file, sheet=latest.sheet)
+    # In each unit's forms, oldest first, all but the last are superseded by the last.
+    older = order.duplicated(["year", "unit"], keep="last")
+    latest = order.groupby(["year", "unit"], sort=False)[["file", "sheet"]].transform("last")
+    older_idx = order.index[older]
+    forms.loc[older_idx, "superseded"] = True
+    forms.loc[older_idx, "note"] = [reason("superseded", file=f, sheet=sh)
+                                    for f, sh in zip(latest.file[older], latest.sheet[older], strict=True)]
     return forms
 
 

@@ -48,9 +48,12 @@ def col_letter(index: int) -> str:
     return letters
 
 
+_LETTERS = [col_letter(i) for i in range(64)]
+
+
 def ref(row: int, col: int) -> str:
     """Zero-based grid position to an Excel address (0, 3) -> "D1"."""
-    return f"{col_letter(col)}{row + 1}"
+    return f"{_LETTERS[col] if col < 64 else col_letter(col)}{row + 1}"
 
 
 @dataclass
@@ -94,10 +97,16 @@ class ParsedForm:
     encoding_cell: str = ""
 
 
+# A form as the read stage hands it on: its row of the forms frame and its rows of the criteria
+# frame, every value coerced (columns: FORM_COLUMNS and CRIT_COLUMNS, without form_id). Plain
+# tuples: a worker sends them to the main process, and the parse cache stores them, cheaply.
+FormRecord = tuple[tuple, list[tuple]]
+
+
 @dataclass
 class WorkbookRead:
     file: InputFile
-    forms: list[ParsedForm] = field(default_factory=list)
+    forms: list[FormRecord] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     sha256: str = ""
 
@@ -129,13 +138,18 @@ class _Grid:
                     if (r, c) != (r0, c0):
                         self.origin[(r, c)] = (r0, c0)
         # Values and their text, computed once per cell: every stage below reads them many times.
+        texts = self.texts = []
         for row in self.rows:
+            line = []
             for c, v in enumerate(row):
-                if v == "":
+                if v is None or v == "":
                     row[c] = None
-                elif isinstance(v, str) and len(v) > MAX_CELL_CHARS:
-                    row[c] = v[:MAX_CELL_CHARS] + "…"  # a 100 000-character cell is no label or score
-        self.texts = [[_as_text(v) for v in row] for row in self.rows]
+                    line.append("")
+                    continue
+                if type(v) is str and len(v) > MAX_CELL_CHARS:
+                    row[c] = v = v[:MAX_CELL_CHARS] + "…"  # a 100 000-character cell is no label or score
+                line.append(clean(v) if type(v) is str else _as_text(v))
+            texts.append(line)
 
     def value(self, r: int, c: int) -> object:
         if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
@@ -175,6 +189,7 @@ class _Layout:
         self.title = key(rules.form.title)
         self.kind_titles = {code: key(kd.title) for code, kd in rules.kinds.items() if kd.title}
         self.roles: dict[tuple[str, bool], str | None] = {}  # header text -> column role, memoised
+        self.label_memo: dict[str, tuple[str | None, str | None]] = {}  # cell text -> (label, inline value)
         # How findings name the table's columns: the first spelling of each in the rules file.
         self.header_names = ", ".join(spellings[0] for spellings in rules.form.columns.values())
 
@@ -184,6 +199,15 @@ _PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 
 def _label_of(text: str, layout: _Layout) -> tuple[str | None, str | None]:
     """("Năm đánh giá: 2024") -> ("year", "2024"); ("Năm đánh giá") -> ("year", None)."""
+    found = layout.label_memo.get(text)
+    if found is None:
+        if len(layout.label_memo) > 50_000:  # names and values are unique per form: keep it bounded
+            layout.label_memo.clear()
+        found = layout.label_memo[text] = _match_label(text, layout)
+    return found
+
+
+def _match_label(text: str, layout: _Layout) -> tuple[str | None, str | None]:
     head, sep, rest = text.partition(":")
     for candidate in (head, _PAREN.sub("", head)):
         name = layout.labels.get(key(candidate))
@@ -193,13 +217,11 @@ def _label_of(text: str, layout: _Layout) -> tuple[str | None, str | None]:
 
 
 def _column_role(text: str, layout: _Layout, tail_ok: bool) -> str | None:
-    k = key(text)
-    if not k:
-        return None
-    memo = layout.roles.get((k, tail_ok), False)
+    memo = layout.roles.get((text, tail_ok), False)
     if memo is not False:
         return memo
-    layout.roles[(k, tail_ok)] = found = _match_role(k, layout, tail_ok)
+    k = key(text)
+    layout.roles[(text, tail_ok)] = found = _match_role(k, layout, tail_ok) if k else None
     return found
 
 
@@ -217,10 +239,13 @@ def _match_role(k: str, layout: _Layout, tail_ok: bool) -> str | None:
 def _find_header(grid: _Grid, layout: _Layout) -> tuple[int, int, dict[str, int]] | None:
     """(first header row, last header row, role -> column) of the criteria table."""
     needed = {"stt", "criterion", "standard", "score"}
-    for r in range(len(grid.rows)):
+    origin = grid.origin
+    for r, texts in enumerate(grid.texts):
         one: dict[str, int] = {}
         for c in range(grid.width):
-            role = _column_role(grid.merged_text(r, c), layout, tail_ok=False)
+            o = origin.get((r, c))
+            text = grid.text(*o) if o else (texts[c] if c < len(texts) else "")
+            role = _column_role(text, layout, tail_ok=False) if text else None
             if role and role not in one:
                 one[role] = c
         if needed <= one.keys():
@@ -305,12 +330,13 @@ def _read_table(grid: _Grid, top: int, cols: dict[str, int], layout: _Layout, fo
 
 
 def _read_info(grid: _Grid, skip: range, layout: _Layout, form: ParsedForm) -> None:
-    for r, row in enumerate(grid.rows):
+    for r, texts in enumerate(grid.texts):
         if r in skip:
             continue
+        row = grid.rows[r]
         c = 0
         while c < len(row):
-            text = grid.text(r, c)
+            text = texts[c]
             name, inline = _label_of(text, layout) if text else (None, None)
             if name is None or name in form.info:
                 c += 1
@@ -321,13 +347,11 @@ def _read_info(grid: _Grid, skip: range, layout: _Layout, form: ParsedForm) -> N
                 continue
             # The value is the next filled cell to the right that is not part of the label.
             vc = c + 1
-            while vc < len(row) and (
-                grid.value(r, vc) is None or grid.origin.get((r, vc)) == (r, c)
-            ):
+            while vc < len(row) and (row[vc] is None or grid.origin.get((r, vc)) == (r, c)):
                 vc += 1
             if vc < len(row):
-                v = grid.value(r, vc)
-                form.info[name] = Info(_as_text(v), v, ref(r, vc))
+                v = row[vc]
+                form.info[name] = Info(texts[vc], v, ref(r, vc))
                 c = vc + 1
             else:
                 span = c + 1
@@ -339,11 +363,11 @@ def _read_info(grid: _Grid, skip: range, layout: _Layout, form: ParsedForm) -> N
 
 def _kind_from_title(grid: _Grid, before: int, layout: _Layout, form: ParsedForm) -> str | None:
     used = {i.cell for i in form.info.values()}
-    for r in range(before):
-        for c in range(grid.width):
-            k = key(grid.text(r, c))
-            if not k or ref(r, c) in used:
+    for r, texts in enumerate(grid.texts[:before]):
+        for c, text in enumerate(texts):
+            if not text or ref(r, c) in used:
                 continue
+            k = key(text)
             for code, title in layout.kind_titles.items():
                 if title in k:
                     return code
@@ -352,12 +376,10 @@ def _kind_from_title(grid: _Grid, before: int, layout: _Layout, form: ParsedForm
 
 def _read_sheet(grid: _Grid, sheet: str, file: InputFile, layout: _Layout) -> ParsedForm | Finding | None:
     title_cell = None
-    for r in range(len(grid.rows)):
-        for c in range(grid.width):
-            if layout.title and layout.title in key(grid.text(r, c)):
-                title_cell = ref(r, c)
-                break
-        if title_cell:
+    for r, texts in enumerate(grid.texts if layout.title else ()):
+        c = next((c for c, text in enumerate(texts) if text and layout.title in key(text)), None)
+        if c is not None:
+            title_cell = ref(r, c)
             break
     header = _find_header(grid, layout)
     if header is None:
@@ -421,6 +443,23 @@ def _xml_text(start: bytes) -> bytes:
     return start
 
 
+def _entity_risk(data: bytes, info: zipfile.ZipInfo) -> bool:
+    """A DOCTYPE or ENTITY declaration in an XML part, or a prolog too long to look through.
+
+    A DOCTYPE can only stand before the root element; an XML prolog longer than 4 KB (comments
+    hiding one) is refused as well. Encrypted parts are not XML.
+    """
+    head = _part_start(data, info, 256)
+    if head.startswith(b"<?xml") and b"\0" not in head:
+        # Nearly every part: a UTF-8 declaration, then the root element, no "<!" before it.
+        root = _ROOT_ELEMENT.search(head, 5)
+        if root and b"<!" not in head[:root.start()]:
+            return False
+    start = _xml_text(_part_start(data, info))
+    return b"<!DOCTYPE" in start or b"<!ENTITY" in start or (
+        start.lstrip().startswith(b"<") and not _ROOT_ELEMENT.search(start))
+
+
 def _precheck(file: InputFile, data: bytes) -> Finding | None:
     """Refuse what must not be parsed: wrong type, too large, zip and XML-entity bombs."""
     head = data[:8]
@@ -441,13 +480,8 @@ def _precheck(file: InputFile, data: bytes) -> Finding | None:
             if info.file_size > MAX_PART_BYTES:
                 return finding("file-too-large", file.rel, found=f"{info.filename}: {_mb(info.file_size)}",
                                expected=_mb(MAX_PART_BYTES))
-            if info.filename.endswith((".xml", ".rels", ".vml")) and info.file_size:
-                start = _xml_text(_part_start(data, info))
-                # A DOCTYPE can only stand before the root element; an XML prolog longer than
-                # 4 KB (comments hiding one) is refused as well. Encrypted parts are not XML.
-                if b"<!DOCTYPE" in start or b"<!ENTITY" in start or (
-                        start.lstrip().startswith(b"<") and not _ROOT_ELEMENT.search(start)):
-                    return finding("xml-entity", file.rel, found=info.filename)
+            if info.filename.endswith((".xml", ".rels", ".vml")) and info.file_size and _entity_risk(data, info):
+                return finding("xml-entity", file.rel, found=info.filename)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error, struct.error) as exc:
         return finding("not-a-spreadsheet", file.rel, found=f"tệp nén hỏng: {clean(str(exc))[:80]}")
     return None
@@ -561,7 +595,7 @@ def _describe(exc: BaseException) -> str:
     return f"cấu trúc bên trong tệp bị hỏng — chi tiết kỹ thuật: {detail}"
 
 
-def _read_sheets(file: InputFile, sheets: Iterator[_Sheet], layout: _Layout) -> WorkbookRead:
+def _read_sheets(file: InputFile, sheets: Iterator[_Sheet], layout: _Layout, rules: Rules) -> WorkbookRead:
     out = WorkbookRead(file)
     any_data = False
     for sheet in sheets:
@@ -576,7 +610,7 @@ def _read_sheets(file: InputFile, sheets: Iterator[_Sheet], layout: _Layout) -> 
         any_data = any_data or any(v != "" and v is not None for row in grid.rows for v in row)
         got = _read_sheet(grid, sheet.name, file, layout)
         if isinstance(got, ParsedForm):
-            out.forms.append(got)
+            out.forms.append(record(got, rules))
         elif isinstance(got, Finding):
             out.findings.append(got)
     if not out.forms and not out.findings:
@@ -618,7 +652,7 @@ def _read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
     layout = _layout(rules)
     try:
         # calamine opens the path itself: from a buffer it reports encrypted .xls less precisely.
-        return _read_sheets(file, _sheets_calamine(file.path), layout)
+        return _read_sheets(file, _sheets_calamine(file.path), layout, rules)
     except (KeyboardInterrupt, SystemExit):
         raise
     except pc.PasswordError:
@@ -628,12 +662,18 @@ def _read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
     fallback = _fallback(file.path)
     if fallback is not None:
         try:
-            return _read_sheets(file, fallback(file.path), layout)
+            return _read_sheets(file, fallback(file.path), layout, rules)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException:  # noqa: BLE001,S110 — the first reader's error is the one to report
             pass
     return WorkbookRead(file, findings=[finding("file-unreadable", file.rel, found=_describe(first))])
+
+
+def _read_in_worker(file: InputFile, rules: Rules) -> tuple[list[FormRecord], list[Finding], str]:
+    """read_workbook's result without the file: the parent has it, and sending it back costs."""
+    result = read_workbook(file, rules)
+    return result.forms, result.findings, result.sha256
 
 
 _LAYOUTS: dict[str, _Layout] = {}
@@ -669,9 +709,11 @@ def read_all(files: list[InputFile], rules: Rules, limits: Limits | None = None,
         forms += len(cached.forms)
         if progress is not None:
             progress(done, len(files), forms)
-    for j, result in isolated_map(read_workbook, [files[i] for i in todo], (rules,), limits):
+    for j, result in isolated_map(_read_in_worker, [files[i] for i in todo], (rules,), limits):
         index = todo[j]
-        if isinstance(result, Failure):
+        if isinstance(result, tuple):
+            result = WorkbookRead(files[index], *result)
+        elif isinstance(result, Failure):
             code = "reader-timeout" if result.reason == "timeout" else "reader-crashed"
             result = WorkbookRead(files[index], findings=[
                 finding(code, files[index].rel, expected=f"{limits.seconds_per_file:g}")])
@@ -725,85 +767,50 @@ def parse_date(value: object) -> dt.date | None:
         return None
 
 
-def frames(forms: list[ParsedForm], rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per form and one row per criterion row, every value coerced, every cell kept."""
+def record(form: ParsedForm, rules: Rules) -> FormRecord:
+    """One parsed form as its rows of the two frames, every value coerced, every cell kept."""
+    info = form.info
+    text = {f: info[f].text if f in info else "" for f in INFO_FIELDS}
+    kind = rules.match_kind(text["kind"]) if text["kind"] else (form.kind_from_title or "")
+    kind_raw = text["kind"] or (rules.kind_name(form.kind_from_title) if form.kind_from_title else "")
+    year = parse_year(info["year"].value) if text["year"] else None
+    date = parse_date(info["date"].value) if text["date"] else None
+    group = rules.match_group(text["group"]) if text["group"] else None
+    field_ = rules.match_field(text["field"]) if text["field"] else None
+    cells = {f: info[f].cell if f in info else form.anchor for f in INFO_FIELDS}
+    if not text["kind"] and form.kind_from_title:
+        cells["kind"] = form.anchor
+    row = (
+        form.file, form.sheet, form.mtime, kind or "", kind_raw, year, text["year"], text["name"],
+        text["unit_code"], text["position"], group or "", text["group"], text["commune"], text["model"],
+        field_ or "", text["field"], text["period"], date, text["date"], len(form.rows), form.total_value,
+        form.total_raw, form.total_state, bool(date) and isinstance(info["date"].value, str),
+        # Each coded value's state, as for scores: one bad cell, one finding.
+        _state(kind_raw, kind), _state(text["year"], year), _state(text["group"], group),
+        _state(text["field"], field_), _state(text["date"], date),
+        form.encoding, form.encoding_cell or form.anchor, form.anchor, form.table_cell, form.total_cell,
+        *(cells[f] for f in INFO_FIELDS),
+    )
+    crits = [
+        (pos, cr.row, cr.stt_raw, _stt(cr.stt_raw), cr.text, cr.standard, cr.standard_raw, cr.score,
+         cr.score_raw, cr.score_state, cr.evidence, cr.cells["stt"], cr.cells["standard"], cr.cells["score"],
+         cr.cells["evidence"])
+        for pos, cr in enumerate(form.rows, start=1)
+    ]
+    return row, crits
+
+
+def frames(records: list[FormRecord]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The forms frame (one row per form) and the criteria frame (one row per criterion row)."""
     import pandas as pd  # here, not at the top: worker processes that only read never load pandas
 
-    form_rows = []
-    crit_rows = []
-    for form_id, form in enumerate(forms):
-        info = form.info
-        text = {f: info[f].text if f in info else "" for f in INFO_FIELDS}
-        kind = rules.match_kind(text["kind"]) if text["kind"] else (form.kind_from_title or "")
-        kind_raw = text["kind"] or (rules.kind_name(form.kind_from_title) if form.kind_from_title else "")
-        year = parse_year(info["year"].value) if text["year"] else None
-        date = parse_date(info["date"].value) if text["date"] else None
-        group = rules.match_group(text["group"]) if text["group"] else None
-        field_ = rules.match_field(text["field"]) if text["field"] else None
-        row = {
-            "form_id": form_id,
-            "file": form.file,
-            "sheet": form.sheet,
-            "mtime": form.mtime,
-            "kind": kind or "",
-            "kind_raw": kind_raw,
-            "year": year,
-            "year_raw": text["year"],
-            "name": text["name"],
-            "unit_code": text["unit_code"],
-            "position": text["position"],
-            "group": group or "",
-            "group_raw": text["group"],
-            "commune": text["commune"],
-            "model": text["model"],
-            "field": field_ or "",
-            "field_raw": text["field"],
-            "period": text["period"],
-            "date": date,
-            "date_raw": text["date"],
-            "n_criteria": len(form.rows),
-            "stated_total": form.total_value,
-            "total_raw": form.total_raw,
-            "total_state": form.total_state,
-            "date_from_text": bool(date) and isinstance(info["date"].value, str),
-            # Each coded value's state, as for scores: one bad cell, one finding.
-            "kind_state": _state(kind_raw, kind),
-            "year_state": _state(text["year"], year),
-            "group_state": _state(text["group"], group),
-            "field_state": _state(text["field"], field_),
-            "date_state": _state(text["date"], date),
-            "encoding": form.encoding,
-            "cell_encoding": form.encoding_cell or form.anchor,
-            "cell_form": form.anchor,
-            "cell_table": form.table_cell,
-            "cell_total": form.total_cell,
-        }
-        for f in INFO_FIELDS:
-            row[f"cell_{f}"] = info[f].cell if f in info else form.anchor
-        if not text["kind"] and form.kind_from_title:
-            row["cell_kind"] = form.anchor
-        form_rows.append(row)
-        for pos, cr in enumerate(form.rows, start=1):
-            crit_rows.append({
-                "form_id": form_id,
-                "pos": pos,
-                "row": cr.row,
-                "stt_raw": cr.stt_raw,
-                "stt": _stt(cr.stt_raw),
-                "text": cr.text,
-                "standard": cr.standard,
-                "standard_raw": cr.standard_raw,
-                "score": cr.score,
-                "score_raw": cr.score_raw,
-                "score_state": cr.score_state,
-                "evidence": cr.evidence,
-                **{f"cell_{k}": v for k, v in cr.cells.items()},
-            })
-    forms_df = pd.DataFrame(form_rows, columns=_FORM_COLUMNS)
+    forms_df = pd.DataFrame([row for row, _ in records], columns=FORM_COLUMNS[1:])
+    forms_df.insert(0, "form_id", range(len(records)))
     forms_df = forms_df.astype({"year": "Int64", "n_criteria": "int64", "stated_total": "float64", "mtime": "float64",
                                 "date_from_text": bool})
-    crit_df = pd.DataFrame(crit_rows, columns=_CRIT_COLUMNS)
-    crit_df = crit_df.astype({"stt": "Int64", "standard": "float64", "score": "float64", "pos": "int64", "row": "int64", "form_id": "int64"})
+    crit_df = pd.DataFrame([(i, *c) for i, (_, crits) in enumerate(records) for c in crits], columns=CRIT_COLUMNS)
+    crit_df = crit_df.astype({"stt": "Int64", "standard": "float64", "score": "float64", "pos": "int64", "row": "int64",
+                              "form_id": "int64"})
     return forms_df.set_index("form_id", drop=False), crit_df
 
 
@@ -818,14 +825,14 @@ def _stt(text: str) -> int | None:
     return int(number) if number is not None and number.is_integer() else None
 
 
-_FORM_COLUMNS = [
+FORM_COLUMNS = [
     "form_id", "file", "sheet", "mtime", "kind", "kind_raw", "year", "year_raw", "name",
     "unit_code", "position", "group", "group_raw", "commune", "model", "field", "field_raw",
     "period", "date", "date_raw", "n_criteria", "stated_total", "total_raw", "total_state",
     "date_from_text", "kind_state", "year_state", "group_state", "field_state", "date_state",
     "encoding", "cell_encoding", "cell_form", "cell_table", "cell_total", *[f"cell_{f}" for f in INFO_FIELDS],
 ]
-_CRIT_COLUMNS = [
+CRIT_COLUMNS = [
     "form_id", "pos", "row", "stt_raw", "stt", "text", "standard", "standard_raw", "score",
     "score_raw", "score_state", "evidence", "cell_stt", "cell_standard", "cell_score", "cell_evidence",
 ]

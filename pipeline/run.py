@@ -9,18 +9,19 @@ previous outputs and the ledger as they were. A lock file keeps two runs from in
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
-from .aggregate import YearResult, by_year, combine, results
+from . import __version__, memo
+from .aggregate import CHANGES, YearResult, by_year, combine, results
 from .cache import CACHE_NAME, ParseCache
 from .discover import HISTORY_DIR, ROSTER_DIR, InputFile, Skipped, discover, given, registers
 from .findings import Finding
@@ -54,14 +55,38 @@ class RunReport:
     imported: list[Recognition] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     run_id: int | None = None
+    # Set when every input was as the last run left it and its outputs were kept: the figures
+    # below then come from that run's summary, and ``years`` is empty (nothing was analysed).
+    kept: dict | None = None
+
+    def totals(self) -> list[tuple[int, dict[str, int]]]:
+        """(year, the totals row of its summary) for every year of the run."""
+        if self.kept is not None:
+            return [(t["year"], t) for t in self.kept["years"]]
+        return [(y.year, {k: int(v) for k, v in y.summary[y.summary.group.isna()].iloc[0].items()
+                          if k not in ("group", "kind")}) for y in self.years]
 
     def count(self, name: str) -> int:
-        return sum(int(y.summary[y.summary.group.isna()].iloc[0][name]) for y in self.years)
+        return sum(t[name] for _, t in self.totals())
 
     @property
     def unreadable(self) -> int:
         """Files that gave no form at all (unreadable, or no form in them)."""
+        if self.kept is not None:
+            return self.kept["unreadable"]
         return len({f.file for f in self.findings if not f.sheet})
+
+    @property
+    def not_submitted(self) -> int:
+        """Units of the roster with no form this year."""
+        if self.kept is not None:
+            return self.kept["not_submitted"]
+        return sum(len(y.not_submitted) for y in self.years if y.not_submitted is not None)
+
+    def summary(self) -> dict:
+        """What ``kept`` holds when the next run keeps this run's outputs."""
+        return {"years": [{"year": y, **t} for y, t in self.totals()], "unreadable": self.unreadable,
+                "not_submitted": self.not_submitted}
 
     def changed(self, kind: str) -> int:
         return sum(int((y.changes.change == kind).sum()) for y in self.years if y.changes is not None)
@@ -100,13 +125,12 @@ class Timer:
 
 def analyse_files(files: list[InputFile], skipped: list[Skipped], rules: Rules, year: int | None = None,
                   inputs: Path | None = None, known: list[Recognition] | None = None,
-                  previous: dict | None = None, timer: Timer | None = None,
+                  previous: Callable[[dict], dict | None] | None = None, timer: Timer | None = None,
                   progress: Progress | None = None, cache: ParseCache | None = None) -> RunReport:
     timer = timer or Timer()
     reads = read_all(files, rules, progress=progress, cache=cache)
     timer.lap("read")
-    parsed = [form for wb in reads for form in wb.forms]
-    forms, criteria = frames(parsed, rules)
+    forms, criteria = frames([form for wb in reads for form in wb.forms])
     forms["sha256"] = forms.file.map({wb.file.rel: wb.sha256 for wb in reads}).fillna("").astype(str)
     forms, criteria, findings = validate(forms, criteria, rules)
     timer.lap("validate")
@@ -132,7 +156,9 @@ def analyse_files(files: list[InputFile], skipped: list[Skipped], rules: Rules, 
     timer.lap("rank")
     everything = combine(forms, criteria, ranked)
     current = results(everything)
-    years = by_year(everything, sorted(findings), skipped, len(files), rules, year, previous, roster, current)
+    # What changed is told against the latest run that decided something else (see Ledger.results_before).
+    before = previous(current) if previous is not None else None
+    years = by_year(everything, sorted(findings), skipped, len(files), rules, year, before, roster, current)
     timer.lap("aggregate")
     return RunReport(years, len(files), skipped, sorted(findings), reads=reads, imported=imported, results=current)
 
@@ -147,6 +173,25 @@ def check_files(paths: list[Path], rules: Rules) -> RunReport:
     """The given files only, as a staffer checks them while the sender is on the phone."""
     files, skipped = given(paths)
     return analyse_files(files, skipped, rules)
+
+
+@contextmanager
+def _long_lived_objects() -> Iterator[None]:
+    """No cyclic garbage collection while a run builds its data, one collection after it.
+
+    A run keeps every parsed form until it ends, millions of small objects: each automatic
+    full collection walks all of them again, which at 10 000 forms cost more than the parsing
+    itself. What a run throws away is freed by reference counting; the few reference cycles
+    (pandas makes some) wait for the one collection at the end.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect()
 
 
 @contextmanager
@@ -202,8 +247,9 @@ def _commit(staging: Path, outputs: Path, stamp: str) -> None:
             target.rename(trash / folder.name)
         folder.rename(target)
     _backup(outputs, stamp)
-    os.replace(staging / CACHE_NAME, outputs / CACHE_NAME)
-    os.replace(staging / LEDGER_NAME, outputs / LEDGER_NAME)
+    for name in (CACHE_NAME, memo.MEMO_NAME, LEDGER_NAME):  # a run that kept its outputs has only the ledger
+        if (staging / name).exists():
+            os.replace(staging / name, outputs / name)
 
 
 def _file_rows(report: RunReport) -> list[dict]:
@@ -237,9 +283,48 @@ def _recognitions(report: RunReport) -> list[Recognition]:
     return out
 
 
+def _keep(outputs: Path, staging: Path, report: RunReport, started: dt.datetime) -> None:
+    """Every input is as the last run left it: keep its outputs, add a run row to the ledger."""
+    ledger = Ledger(staging / LEDGER_NAME)
+    try:
+        report.run_id = ledger.record_unchanged(
+            started.isoformat(timespec="seconds"), dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            dict.fromkeys(CHANGES, 0))
+    finally:
+        ledger.close()
+
+
+def _record(ledger: Ledger, report: RunReport, rules: Rules, started: dt.datetime, last: dict | None) -> None:
+    main = next(y.year for y in report.years if y.main)
+    everything = pd.concat([y.forms for y in report.years])
+    file_rows = _file_rows(report)
+    # A run that decided exactly what the last one did changed nothing, whatever its sheet of
+    # changes shows (that sheet tells what changed since the results last changed).
+    same = last is not None and last["results"] == report.results
+    report.run_id = ledger.record(
+        {
+            "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "program_version": __version__, "rules_sha256": rules.sha256, "year": main,
+            "files": report.files_read, "forms": int(len(everything)),
+            "rejected": report.count("rejected"), "eligible": report.count("eligible"),
+            "awarded": report.count("awarded"),
+            "seen": [[r["path"], r["sha256"], r["outcome"]] for r in file_rows],
+            "results": report.results,
+            "changes": {k: 0 if same else report.changed(k) for k in CHANGES},
+        },
+        file_rows, _form_rows(report), _recognitions(report), report.imported,
+        sorted({int(y) for y in everything.year.dropna()}),
+    )
+
+
 def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, today: dt.date | None = None,
         timer: Timer | None = None, progress: Progress | None = None) -> RunReport:
-    """Read every form under ``inputs``; write every output, and the ledger, under ``outputs``."""
+    """Read every form under ``inputs``; write every output, and the ledger, under ``outputs``.
+
+    When every input file is as the last run left it (and its outputs are untouched), nothing is
+    read or written again: the report's ``kept`` holds that run's figures.
+    """
     if not inputs.is_dir():
         raise OutputError(f"Không tìm thấy thư mục hồ sơ {inputs}.")
     try:
@@ -247,8 +332,9 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
     except OSError as exc:
         raise OutputError(f"Không tạo được thư mục kết quả {outputs}: {exc.strerror or exc}.") from exc
     started = dt.datetime.now().astimezone()
+    today = today or dt.date.today()
     timer = timer or Timer()
-    with _locked(outputs):
+    with _locked(outputs), _long_lived_objects():
         _clear_stale(outputs)
         check(outputs / LEDGER_NAME)  # a corrupt or newer ledger stops the run here, before any write
         staging = outputs / f"{STAGING_PREFIX}{os.getpid()}"
@@ -256,39 +342,35 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
         try:
             if (outputs / LEDGER_NAME).exists():
                 shutil.copy2(outputs / LEDGER_NAME, staging / LEDGER_NAME)
-            ledger = Ledger(staging / LEDGER_NAME)
-            try:
-                last = ledger.last_run()
-                files, skipped = discover(inputs)
-                timer.lap("discover")
-                cache = ParseCache(outputs / CACHE_NAME, rules.sha256)
-                report = analyse_files(files, skipped, rules, year, inputs, ledger.recognitions(),
-                                       last["results"] if last else None, timer, progress, cache)
-                for result in report.years:
-                    report.written += write_year(result, staging, rules, today, inputs)
-                timer.lap("write")
-                main = next(y.year for y in report.years if y.main)
-                everything = pd.concat([y.forms for y in report.years])
-                file_rows = _file_rows(report)
-                report.run_id = ledger.record(
-                    {
-                        "started_at": started.isoformat(timespec="seconds"),
-                        "finished_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-                        "program_version": __version__, "rules_sha256": rules.sha256, "year": main,
-                        "files": report.files_read, "forms": int(len(everything)),
-                        "rejected": report.count("rejected"), "eligible": report.count("eligible"),
-                        "awarded": report.count("awarded"),
-                        "seen": [[r["path"], r["sha256"], r["outcome"]] for r in file_rows],
-                        "results": report.results,
-                        "changes": {k: report.changed(k) for k in ("new", "replaced", "withdrawn", "total", "award")},
-                    },
-                    file_rows, _form_rows(report), _recognitions(report), report.imported,
-                    sorted({int(y) for y in everything.year.dropna()}),
-                )
-            finally:
-                ledger.close()
-            cache.save(staging / CACHE_NAME)
-            timer.lap("ledger")
+            files, skipped = discover(inputs)
+            (h_files, h_skipped), (r_files, r_skipped) = registers(inputs, HISTORY_DIR), registers(inputs, ROSTER_DIR)
+            extra = [*h_files, *r_files]
+            now = memo.snapshot({"version": __version__, "rules": rules.sha256, "year": year,
+                                 "today": today.isoformat()}, [*files, *extra], [*skipped, *h_skipped, *r_skipped])
+            timer.lap("discover")
+            summary = memo.kept(outputs, now, [*files, *extra]) if (outputs / LEDGER_NAME).exists() else None
+            if summary is not None:
+                report = RunReport([], len(files), sorted([*skipped, *h_skipped, *r_skipped], key=lambda s: s.rel), [],
+                                   kept=summary)
+                _keep(outputs, staging, report, started)
+                timer.lap("ledger")
+            else:
+                ledger = Ledger(staging / LEDGER_NAME)
+                try:
+                    last = ledger.last_run()
+                    cache = ParseCache(outputs / CACHE_NAME, rules.sha256)
+                    report = analyse_files(files, skipped, rules, year, inputs, ledger.recognitions(),
+                                           ledger.results_before, timer, progress, cache)
+                    for result in report.years:
+                        report.written += write_year(result, staging, rules, today, inputs)
+                    timer.lap("write")
+                    _record(ledger, report, rules, started, last)
+                finally:
+                    ledger.close()
+                cache.save(staging / CACHE_NAME)
+                memo.save(staging, now, {wb.file.rel: wb.sha256 for wb in report.reads}, [*files, *extra],
+                          report.written, report.summary())
+                timer.lap("ledger")
             _commit(staging, outputs, started.strftime("%Y%m%d-%H%M%S"))
         except OSError as exc:
             raise OutputError(

@@ -15,7 +15,7 @@ from functools import lru_cache
 # Tone marks as combining characters (grave, acute, tilde, hook above, dot below). Their
 # position inside a syllable varies by keyboard and era; their presence does not.
 _TONES = {"\u0300": "2", "\u0301": "1", "\u0303": "4", "\u0309": "3", "\u0323": "5"}
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PUNCT = re.compile(r"[\-\u2010-\u2015\u2212,.;:/\\()\[\]\"'“”‘’«»_*•+&]+")
@@ -26,14 +26,24 @@ def clean(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return _clean(value) if len(value) < 256 else _clean.__wrapped__(value)
+        return _clean(value) if len(value) < 256 else _clean_long(value)
     return _clean(str(value))
 
 
 # Forms repeat the same labels, headers and criterion texts thousands of times in a run.
 @lru_cache(maxsize=1 << 16)
 def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+    return _cleaned(text)
+
+
+@lru_cache(maxsize=1 << 10)  # the rubric's long criterion texts; few, so the memo stays small
+def _clean_long(text: str) -> str:
+    return _cleaned(text)
+
+
+def _cleaned(text: str) -> str:
+    if not text.isascii():  # ASCII has nothing invisible and is NFC already
+        text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
     text = _CONTROL.sub("", text)
     return _SPACES.sub(" ", text).strip()
 

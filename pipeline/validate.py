@@ -50,13 +50,19 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[tuple[str
     return []
 
 
-def _form_finding(code: str, field: str, row: pd.Series, rules: Rules) -> Finding:
+def _rows(frame: pd.DataFrame, failures: list[tuple[str, object]]) -> dict:
+    """The failing rows by index, as named tuples: one lookup of them all, not one ``.loc`` each."""
+    wanted = sorted({idx for _, idx in failures})
+    return dict(zip(wanted, frame.loc[wanted].itertuples(index=False), strict=True))
+
+
+def _form_finding(code: str, field: str, row, rules: Rules) -> Finding:
     f = row.file, row.sheet
     if code == "info-missing":
         label = rules.form.labels[field][0]
         if field == "name" and row.kind in rules.kinds and rules.kinds[row.kind].name_label:
             label = rules.kinds[row.kind].name_label
-        return finding(code, *f, row[f"cell_{field}"], label=label)
+        return finding(code, *f, getattr(row, f"cell_{field}"), label=label)
     if code == "kind-unknown":
         names = " hoặc ".join(kd.name for kd in rules.kinds.values())
         return finding(code, *f, row.cell_kind, row.kind_raw, names)
@@ -86,7 +92,7 @@ def _form_finding(code: str, field: str, row: pd.Series, rules: Rules) -> Findin
     raise KeyError(code)
 
 
-def _criterion_finding(code: str, row: pd.Series, form: pd.Series) -> Finding:
+def _criterion_finding(code: str, row, form) -> Finding:
     f = form.file, form.sheet
     stt = f"{row.pos:02d}"
     if code == "criterion-order":
@@ -106,13 +112,17 @@ def validate(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple
     """Findings for every form; returns the forms frame with ``score_sum`` and ``rejected``."""
     forms, criteria = _prepare(forms, criteria, rules)
     out: list[Finding] = []
-    for check, idx in _failures(form_schema(rules), forms):
+    failures = _failures(form_schema(rules), forms)
+    rows = _rows(forms, failures)
+    for check, idx in failures:
         code, _, field = check.partition(":")
-        out.append(_form_finding(code, field, forms.loc[idx], rules))
-    for check, idx in _failures(criteria_schema(rules), criteria):
-        code = check.partition(":")[0]
-        row = criteria.loc[idx]
-        out.append(_criterion_finding(code, row, forms.loc[row.form_id]))
+        out.append(_form_finding(code, field, rows[idx], rules))
+    failures = _failures(criteria_schema(rules), criteria)
+    rows = _rows(criteria, failures)
+    owners = _rows(forms, [("", rows[idx].form_id) for _, idx in failures])
+    for check, idx in failures:
+        row = rows[idx]
+        out.append(_criterion_finding(check.partition(":")[0], row, owners[row.form_id]))
     errors = {(f.file, f.sheet) for f in out if f.is_error}
     forms["rejected"] = pd.Series(
         [(fi, sh) in errors for fi, sh in zip(forms.file, forms.sheet, strict=True)], index=forms.index, dtype=bool

@@ -11,6 +11,7 @@ and the rest of its chunk goes on in another worker.
 from __future__ import annotations
 
 import atexit
+import gc
 import multiprocessing as mp
 import os
 import sys
@@ -60,6 +61,12 @@ class WorkerError(Exception):
 
 def _serve(conn: Connection, memory: int) -> None:
     _limit_memory(memory)
+    # The imported modules never become garbage: frozen, no collection walks them again. A task
+    # (a workbook written row by row) makes hundreds of thousands of objects that reference
+    # counting frees; automatic collections would walk them all over and over, so there is
+    # one collection after each batch instead.
+    gc.freeze()
+    gc.disable()
     conn.send("ready")
     while True:
         task = conn.recv()
@@ -72,6 +79,7 @@ def _serve(conn: Connection, memory: int) -> None:
             except Exception as exc:  # noqa: BLE001 — reported to the parent, the worker lives on
                 result = Failure("error", f"{type(exc).__name__}: {exc}")
             conn.send((index, result))
+        pass  # gc.collect()
 
 
 def _context() -> mp.context.BaseContext:
@@ -97,8 +105,7 @@ class _Worker:
         if not self.conn.poll(60) or self._ready() != "ready":
             self.proc.kill()
             raise WorkerError("Không khởi động được tiến trình đọc tệp (multiprocessing).")
-        self.batch: list[tuple[int, object]] = []
-        self.done = 0
+        self.pending: deque[tuple[int, object]] = deque()  # given and not yet answered, in order
         self.since = time.monotonic()
 
     def _ready(self) -> object:
@@ -109,11 +116,13 @@ class _Worker:
 
     @property
     def busy(self) -> bool:
-        return self.done < len(self.batch)
+        return bool(self.pending)
 
     def give(self, func: Callable, args: tuple, batch: list[tuple[int, object]]) -> None:
-        self.batch, self.done, self.since = batch, 0, time.monotonic()
         self.conn.send((func, args, batch))
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.extend(batch)
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -165,24 +174,32 @@ def isolated_map(func: Callable, items: list, args: tuple = (), limits: Limits =
     try:
         while queue or any(w.busy for w in workers):
             for i, w in enumerate(workers):
-                if not w.busy and queue:
+                # The next chunk is sent before this one is done, so a worker never waits for
+                # the parent between chunks (with chunk=1, only to an idle worker).
+                if queue and len(w.pending) < size:
                     batch = queue.popleft()
                     try:
                         w.give(func, args, batch)
-                    except OSError:
-                        workers[i] = _replace_worker(w, ctx, limits)
-                        workers[i].give(func, args, batch)
+                    except OSError:  # the worker is gone: on what it was given, if anything
+                        queue.appendleft(batch)
+                        if w.pending:
+                            yield from _refuse(workers, w, "crash", queue, ctx, limits)
+                        else:
+                            workers[i] = _replace_worker(w, ctx, limits)
             busy = {w.conn: w for w in workers if w.busy}
             for conn in wait(list(busy), timeout=0.5):
                 w = busy[conn]
-                try:
-                    index, result = conn.recv()
-                except (EOFError, OSError):
-                    yield from _refuse(workers, w, "crash", queue, ctx, limits)
-                    continue
-                w.done += 1
-                w.since = time.monotonic()
-                yield index, result
+                while w.pending:  # every answer that has arrived, without waiting again
+                    try:
+                        index, result = conn.recv()
+                    except (EOFError, OSError):
+                        yield from _refuse(workers, w, "crash", queue, ctx, limits)
+                        break
+                    w.pending.popleft()
+                    w.since = time.monotonic()
+                    yield index, result
+                    if not conn.poll():
+                        break
             now = time.monotonic()
             for w in list(workers):
                 if w.busy and now - w.since > limits.seconds_per_file:
@@ -195,7 +212,7 @@ def isolated_map(func: Callable, items: list, args: tuple = (), limits: Limits =
 
 
 def _replace_worker(w: _Worker, ctx, limits: Limits, start: bool = True) -> _Worker | None:
-    w.batch, w.done = [], 0
+    w.pending.clear()
     w.stop(kill=True)
     index = _POOL.index(w) if w in _POOL else None
     new = _Worker(ctx, limits) if start else None
@@ -208,10 +225,9 @@ def _replace_worker(w: _Worker, ctx, limits: Limits, start: bool = True) -> _Wor
 
 
 def _refuse(workers, w: _Worker, reason: str, queue: deque, ctx, limits) -> Iterator[tuple[int, object]]:
-    """The file ``w`` was on is refused; the rest of its chunk goes back to the queue."""
-    index, _ = w.batch[w.done]
-    rest = w.batch[w.done + 1:]
-    if rest:
-        queue.appendleft(rest)
+    """The file ``w`` was on is refused; the rest of what it was given goes back to the queue."""
+    index, _ = w.pending.popleft()
+    if w.pending:
+        queue.appendleft(list(w.pending))
     workers[workers.index(w)] = _replace_worker(w, ctx, limits)
     yield index, Failure(reason)

@@ -15,7 +15,7 @@ import numbers
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -190,14 +190,13 @@ def write_csvs(result: YearResult, folder: Path, records: list[_Row]) -> None:
 MM = 1 / 25.4  # inches per millimetre (Excel's margins are in inches)
 
 
-def _lines(row: list[object], columns: list[tuple[str, int, str]]) -> int:
-    """How many lines the row's longest wrapped text cell needs at its column's width."""
+def _lines(row: list[object], per_line: list[int]) -> int:
+    """How many lines the row's longest wrapped text cell needs; ``per_line``: characters that
+    fit on one line of each text column (0 for the others)."""
     most = 1
-    for value, (_, width, kind) in zip(row, columns, strict=False):
-        if kind == "text" and isinstance(value, str) and value:
-            per_line = max(1, int(width * 1.1))  # 11 pt Times fits a little more than one char per unit
-            need = sum(-(-max(len(part), 1) // per_line) for part in value.split("\n"))
-            most = max(most, need)
+    for value, fit in zip(row, per_line, strict=False):
+        if fit and isinstance(value, str) and (len(value) > fit or "\n" in value):
+            most = max(most, sum(-(-max(len(part), 1) // fit) for part in value.split("\n")))
     return most
 
 
@@ -304,10 +303,14 @@ class _Book:
             ws.set_column(c, c, width)
         ws.set_row(head, 32)  # headings wrap onto two lines
         r = head + 1
+        # 11 pt Times fits a little more than one character per unit of column width.
+        per_line = [max(1, int(width * 1.1)) if kind == "text" else 0 for _, width, kind in columns]
+        special: dict[int, dict[int, object]] = {}
+        for (ri, c), f in (cell_formats or {}).items():
+            special.setdefault(ri, {})[c] = f
         for i, row in enumerate(rows):
-            self._row(ws, r, row, columns, self.f_text, {"num": self.f_num, "int": self.f_int},
-                      {c: f for (ri, c), f in (cell_formats or {}).items() if ri == i})
-            lines = _lines(row, columns)
+            self._row(ws, r, row, columns, self.f_text, {"num": self.f_num, "int": self.f_int}, special.get(i))
+            lines = _lines(row, per_line)
             if lines > 1:
                 # Not every program fits wrapped rows on opening (LibreOffice's PDF does not).
                 ws.set_row(r, min(15 * lines, 150))
@@ -705,26 +708,37 @@ def build_book(job: _BookJob) -> str:
         return str(job.path)
 
     g = job.group
-    frame = result.forms[result.forms.group == g]
-    forms = [r for r in records if r.group == g]
-    files = {f"{r.file}\0{r.sheet}" for r in forms}
-    findings = [f for f in result.findings if f"{f.file}\0{f.sheet}" in files]
-    warnings = [w for w in result.warnings if f"{w.file}\0{w.sheet}" in files]
+    forms = records  # a group's job holds that group's part of the year only (see _group_job)
     gt = LABELS["title_group"].format(movement=movement, year=result.year, group=g)
-    missing = None if result.not_submitted is None else result.not_submitted[result.not_submitted.group == g]
 
     def group_book(path: Path) -> None:
         book = _Book(path, rules, job.today)
-        _summary_sheet(book, result, summarise(frame, rules, groups=[g], missing=missing), rules, gt, subtitle)
+        summary = summarise(result.forms, rules, groups=[g], missing=result.not_submitted)
+        _summary_sheet(book, result, summary, rules, gt, subtitle)
         _ranked_sheet(book, g, forms, rules, gt, subtitle)
         _awards_sheet(book, forms, rules, gt, subtitle)
         _ineligible_sheet(book, forms, rules, gt, subtitle)
-        _rejected_sheet(book, findings, gt, subtitle)
-        _warnings_sheet(book, warnings, gt, subtitle)
+        _rejected_sheet(book, result.findings, gt, subtitle)
+        _warnings_sheet(book, result.warnings, gt, subtitle)
         book.close()
 
     _atomic(job.path, group_book)
     return str(job.path)
+
+
+def _group_job(path: Path, g: str, result: YearResult, records: list, rules: Rules, today: dt.date,
+               subtitle: str) -> _BookJob:
+    """A group's workbook job with only that group's forms and findings: each job is pickled
+    to a worker, and the whole year sent once per group cost more than writing the workbook."""
+    forms = [r for r in records if r.group == g]
+    files = {f"{r.file}\0{r.sheet}" for r in forms}
+    missing = None if result.not_submitted is None else result.not_submitted[result.not_submitted.group == g]
+    part = replace(
+        result, forms=result.forms[result.forms.group == g], not_submitted=missing, changes=None, skipped=[],
+        findings=[f for f in result.findings if f"{f.file}\0{f.sheet}" in files],
+        warnings=[w for w in result.warnings if f"{w.file}\0{w.sheet}" in files],
+    )
+    return _BookJob(path, g, part, forms, rules, today, subtitle)
 
 
 def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date | None = None,
@@ -743,8 +757,8 @@ def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date |
         subtitle = _subtitle(rules, result, today)
         groups_present = [g for g in rules.groups if (result.forms.group == g).any()]
         jobs = [_BookJob(folder / f"tong_hop_{result.year}.xlsx", None, result, records, rules, today, subtitle)]
-        jobs += [_BookJob(folder / "theo_nhom" / f"{slug(g)}_{result.year}.xlsx", g, result, records, rules, today,
-                          subtitle) for g in groups_present]
+        jobs += [_group_job(folder / "theo_nhom" / f"{slug(g)}_{result.year}.xlsx", g, result, records, rules, today,
+                            subtitle) for g in groups_present]
         # One workbook per task, handed out as workers free up: the consolidated one is the largest.
         for index, done in isolated_map(build_book, jobs, (), Limits(chunk=1, seconds_per_file=3600)):
             if isinstance(done, Failure):

@@ -210,7 +210,7 @@ def test_unchanged_files_are_not_parsed_again(add, inputs, rules, tmp_path, monk
     real = read.isolated_map
 
     def spy(func, items, *args, **kwargs):
-        if func is read.read_workbook:
+        if func is read._read_in_worker:
             sent.extend(f.rel for f in items)
         return real(func, items, *args, **kwargs)
 
@@ -227,3 +227,78 @@ def test_unchanged_files_are_not_parsed_again(add, inputs, rules, tmp_path, monk
 
     run(inputs, out, replace(rules, sha256="0" * 64))
     assert sorted(sent) == ["a.xlsx", "b.xlsx"]
+
+
+def _mtimes(out):
+    return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in sorted((out / "2024").rglob("*")) if p.is_file()}
+
+
+def test_a_rerun_on_unchanged_files_keeps_every_output(add, inputs, rules, tmp_path):
+    from pipeline.run import run
+
+    _month(add)
+    out = tmp_path / "outputs"
+    first = run(inputs, out, rules, today=dt.date(2024, 9, 5))
+    before, written, rows = _snapshot(out), _mtimes(out), _counts(out)
+    again = run(inputs, out, rules, today=dt.date(2024, 9, 5))
+    assert first.kept is None and again.kept is not None
+    assert _mtimes(out) == written  # not one output rewritten...
+    assert {k: v for k, v in _snapshot(out).items() if k != LEDGER_NAME} == {
+        k: v for k, v in before.items() if k != LEDGER_NAME}
+    assert again.count("awarded") == first.count("awarded") and again.unreadable == first.unreadable
+    assert _counts(out) == {**rows, "runs": 2}  # ...and one more run row in the ledger
+    runs = Ledger(out / LEDGER_NAME, readonly=True).runs()
+    assert runs[1]["forms"] == runs[0]["forms"] and set(runs[1]["changes"].values()) == {0}
+    result = CliRunner().invoke(main, ["runs", "--outputs", str(out)])
+    assert result.output.splitlines()[1].startswith("#2")
+
+
+def test_an_output_deleted_or_an_input_touched_means_a_full_run(add, inputs, rules, tmp_path):
+    from pipeline.run import run
+
+    _month(add)
+    out = tmp_path / "outputs"
+    day = dt.date(2024, 9, 5)
+    run(inputs, out, rules, today=day)
+    (out / "2024" / "ket_qua.csv").unlink()
+    assert run(inputs, out, rules, today=day).kept is None
+    assert (out / "2024" / "ket_qua.csv").exists()
+    os.utime(inputs / "a.xlsx", (1_800_000_000, 1_800_000_000))  # same content, another time
+    assert run(inputs, out, rules, today=day).kept is None
+    assert run(inputs, out, rules, today=day).kept is not None
+    assert run(inputs, out, rules, today=dt.date(2024, 9, 6)).kept is None  # the documents' date changes
+    with open(inputs / "a.xlsx", "r+b") as fh:  # same size and time, other bytes
+        stat = os.stat(fh.fileno())
+        fh.seek(-1, os.SEEK_END)
+        last = fh.read(1)
+        fh.seek(-1, os.SEEK_END)
+        fh.write(bytes([last[0] ^ 1]))
+    os.utime(inputs / "a.xlsx", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert run(inputs, out, rules, today=dt.date(2024, 9, 6)).kept is None
+
+
+def test_the_changes_sheet_survives_a_rerun_that_changes_nothing(add, inputs, rules, tmp_path):
+    from pipeline.run import run
+
+    _month(add)
+    out = tmp_path / "outputs"
+    run(inputs, out, rules)
+    add("d.xlsx", FormSpec(name="UBND xã Vạn Long", unit_code="VL"))
+    second = run(inputs, out, rules)
+    os.utime(inputs / "a.xlsx", (1_800_000_000, 1_800_000_000))  # a full run, deciding the same
+    third = run(inputs, out, rules)
+    for report in (second, third):
+        assert [(c.change, c.file) for c in report.years[0].changes.itertuples()] == [("new", "d.xlsx")]
+    runs = Ledger(out / LEDGER_NAME, readonly=True).runs()
+    assert [r["changes"]["new"] for r in runs] == [0, 1, 0]
+
+
+def test_the_cli_says_when_it_kept_the_outputs(add, inputs, tmp_path):
+    _month(add)
+    args = ["run", "--inputs", str(inputs), "--outputs", str(tmp_path / "o")]
+    first, again = CliRunner().invoke(main, args), CliRunner().invoke(main, args)
+    assert first.exit_code == 0 and again.exit_code == 0, again.output
+    assert "Không tệp nào thay đổi" not in first.output and "Không tệp nào thay đổi" in again.output
+    # The same figures either way.
+    assert [line for line in first.output.splitlines() if line.startswith("Năm 2024")] == [
+        line for line in again.output.splitlines() if line.startswith("Năm 2024")]
