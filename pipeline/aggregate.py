@@ -16,6 +16,7 @@ from .discover import Skipped
 from .findings import Finding
 from .rank import SUPERSEDED, TIE, holds_group_award
 from .rules import PROPOSAL, Rules
+from .table import rows
 from .text import unit_key
 
 COUNTS = ("received", "rejected", "valid", "superseded", "eligible", "awarded", "proposed", "tied", "not_submitted")
@@ -70,7 +71,9 @@ def combine(forms: pd.DataFrame, criteria: pd.DataFrame, ranked: pd.DataFrame) -
 def results(forms: pd.DataFrame) -> dict[str, dict]:
     """Each form's outcome, as the ledger keeps it to compare the next run with."""
     out = {}
-    for r in forms.itertuples():
+    columns = ["file", "sheet", "sha256", "unit", "name", "group", "kind", "year", "total", "award", "eligible",
+               "rejected", "tie_edge"]
+    for r in rows(forms, columns):
         out[f"{r.file}|{r.sheet}"] = {
             "sha256": r.sha256, "unit": r.unit, "name": r.name, "group": r.group, "kind": r.kind,
             "year": None if pd.isna(r.year) else int(r.year),

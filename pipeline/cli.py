@@ -300,6 +300,8 @@ def bench_cmd(n: int, folder: Path, no_baseline: bool, rules_path: Path) -> None
                    f"nhanh hơn {result['speedup_vs_typical']}×.")
     click.echo(f"Chạy lại khi không tệp nào đổi: {result['rerun_unchanged_seconds']} giây "
                f"({result['rerun_ratio']} lần thời gian lần đầu).")
+    click.echo(f"Chạy lại khi một tệp được gửi lại: {result['rerun_one_file_changed_seconds']} giây "
+               f"({result['rerun_one_file_changed_ratio']} lần thời gian lần đầu).")
     click.echo(f"Đã ghi outputs/bench/bench_{n}.json")
 
 

@@ -14,6 +14,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,9 @@ from .read import Progress, WorkbookRead, frames, read_all
 from .registers import read_registers, validate_register
 from .rules import Rules
 from .score import score
+from .table import rows
 from .validate import validate
+from .workers import warm_up
 from .write import OutputError, write_year
 
 STAGING_PREFIX = ".dang_ghi-"
@@ -263,20 +266,22 @@ def _file_rows(report: RunReport) -> list[dict]:
 
 
 def _form_rows(report: RunReport) -> list[dict]:
-    rows = []
+    out = []
     for y in report.years:
-        for r in y.forms[~y.forms.rejected].itertuples():
-            rows.append({"sha256": r.sha256, "sheet": r.sheet, "path": r.file, "unit": r.unit,
+        for r in rows(y.forms[~y.forms.rejected], ["sha256", "sheet", "file", "unit", "unit_code", "name", "kind",
+                                                   "group", "field", "year", "total", "scores"]):
+            out.append({"sha256": r.sha256, "sheet": r.sheet, "path": r.file, "unit": r.unit,
                          "unit_code": r.unit_code, "name": r.name, "kind": r.kind, "group": r.group,
                          "field": r.field, "year": int(r.year), "total": float(r.total), "scores": r.scores})
-    return rows
+    return out
 
 
 def _recognitions(report: RunReport) -> list[Recognition]:
     out = []
     for y in report.years:
         f = y.forms[~y.forms.rejected & ~y.forms.superseded]
-        for r in f.itertuples():
+        for r in rows(f, ["award", "tie_edge", "year", "unit", "kind", "group", "unit_code", "name", "file",
+                          "sheet"]):
             if holds_group_award(r.award, r.tie_edge):
                 out.append(Recognition(int(r.year), r.unit, "run", r.kind, r.group, r.unit_code, r.name,
                                        r.award, f"{r.file}!{r.sheet}"))
@@ -318,6 +323,16 @@ def _record(ledger: Ledger, report: RunReport, rules: Rules, started: dt.datetim
     )
 
 
+def _record_and_cache(staging: Path, report: RunReport, rules: Rules, started: dt.datetime, last: dict | None,
+                      cache: ParseCache) -> None:
+    ledger = Ledger(staging / LEDGER_NAME)
+    try:
+        _record(ledger, report, rules, started, last)
+    finally:
+        ledger.close()
+    cache.save(staging / CACHE_NAME)
+
+
 def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, today: dt.date | None = None,
         timer: Timer | None = None, progress: Progress | None = None) -> RunReport:
     """Read every form under ``inputs``; write every output, and the ledger, under ``outputs``.
@@ -335,6 +350,7 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
     today = today or dt.date.today()
     timer = timer or Timer()
     with _locked(outputs), _long_lived_objects():
+        warm_up()
         _clear_stale(outputs)
         check(outputs / LEDGER_NAME)  # a corrupt or newer ledger stops the run here, before any write
         staging = outputs / f"{STAGING_PREFIX}{os.getpid()}"
@@ -361,16 +377,19 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
                     cache = ParseCache(outputs / CACHE_NAME, rules.sha256)
                     report = analyse_files(files, skipped, rules, year, inputs, ledger.recognitions(),
                                            ledger.results_before, timer, progress, cache)
-                    for result in report.years:
-                        report.written += write_year(result, staging, rules, today, inputs)
-                    timer.lap("write")
-                    _record(ledger, report, rules, started, last)
                 finally:
                     ledger.close()
-                cache.save(staging / CACHE_NAME)
+                # The ledger and the parse cache are written by a thread of this process while the
+                # workers build the workbooks: the main thread mostly waits for them meanwhile.
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    recorded = pool.submit(_record_and_cache, staging, report, rules, started, last, cache)
+                    for result in report.years:
+                        report.written += write_year(result, staging, rules, today, inputs)
+                    recorded.result()
+                    timer.lap("write+ledger")
                 memo.save(staging, now, {wb.file.rel: wb.sha256 for wb in report.reads}, [*files, *extra],
                           report.written, report.summary())
-                timer.lap("ledger")
+                timer.lap("memo")
             _commit(staging, outputs, started.strftime("%Y%m%d-%H%M%S"))
         except OSError as exc:
             raise OutputError(

@@ -15,6 +15,7 @@ from schemas.forms import criteria_schema, form_schema
 
 from .findings import Finding, finding
 from .rules import Rules
+from .table import rows
 from .text import format_number
 
 
@@ -53,7 +54,7 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[tuple[str
 def _rows(frame: pd.DataFrame, failures: list[tuple[str, object]]) -> dict:
     """The failing rows by index, as named tuples: one lookup of them all, not one ``.loc`` each."""
     wanted = sorted({idx for _, idx in failures})
-    return dict(zip(wanted, frame.loc[wanted].itertuples(index=False), strict=True))
+    return dict(zip(wanted, rows(frame.loc[wanted]), strict=True))
 
 
 def _form_finding(code: str, field: str, row, rules: Rules) -> Finding:

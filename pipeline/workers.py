@@ -15,6 +15,7 @@ import gc
 import multiprocessing as mp
 import os
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -142,14 +143,41 @@ class _Worker:
 # Workers are started once and reused by every call in the process (a run reads forms,
 # registers and builds feedback): starting a process costs more than reading a workbook.
 _POOL: list[_Worker] = []
+_POOL_LOCK = threading.Lock()
 
 
 def _pool(ctx, limits: Limits, size: int) -> list[_Worker]:
-    alive = [w for w in _POOL if w.proc.is_alive()]
-    _POOL[:] = alive
-    while len(_POOL) < size:
-        _POOL.append(_Worker(ctx, limits))
-    return _POOL[:size]
+    with _POOL_LOCK:  # a warm-up thread may be starting them
+        alive = [w for w in _POOL if w.proc.is_alive()]
+        _POOL[:] = alive
+        while len(_POOL) < size:
+            _POOL.append(_Worker(ctx, limits))
+        return _POOL[:size]
+
+
+def warm_up(limits: Limits = Limits()) -> None:
+    """Start the workers in the background while the caller gets on (starting them, with the
+    modules they preload, takes most of a second); the first call that needs them waits."""
+
+    def start() -> None:
+        try:
+            _pool(_context(), limits, limits.workers or os.cpu_count() or 1)
+        except Exception:  # noqa: BLE001,S110 — the call that needs them starts them again, and says why
+            pass
+
+    threading.Thread(target=start, name="warm-up", daemon=True).start()
+
+
+def peak_memory_bytes() -> int | None:
+    """The largest peak resident memory among the live workers (Linux; None elsewhere)."""
+    peaks = []
+    for w in _POOL:
+        try:
+            with open(f"/proc/{w.proc.pid}/status") as fh:
+                peaks += [int(line.split()[1]) * 1024 for line in fh if line.startswith("VmHWM:")]
+        except (OSError, ValueError, IndexError):
+            continue
+    return max(peaks) if peaks else None
 
 
 @atexit.register
@@ -169,7 +197,8 @@ def isolated_map(func: Callable, items: list, args: tuple = (), limits: Limits =
     ctx = _context()
     n_workers = max(1, min(limits.workers or os.cpu_count() or 1, -(-len(items) // limits.chunk)))
     size = max(1, min(limits.chunk, -(-len(items) // n_workers)))
-    queue = deque(list(enumerate(items))[i:i + size] for i in range(0, len(items), size))
+    numbered = list(enumerate(items))
+    queue = deque(numbered[i:i + size] for i in range(0, len(items), size))
     workers = _pool(ctx, limits, n_workers)
     try:
         while queue or any(w.busy for w in workers):

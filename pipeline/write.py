@@ -27,6 +27,7 @@ from .discover import Skipped
 from .findings import SKIPS, Finding, in_order
 from .rank import SUPERSEDED, TIE
 from .rules import GROUP_AWARD, PROPOSAL, Rules
+from .table import records
 from .text import csv_safe, person_sort_key, slug, vi_sort_key
 from .workers import Failure, Limits, isolated_map
 
@@ -151,7 +152,7 @@ RECORD_COLUMNS = ["file", "sheet", "unit_code", "name", "kind", "group", "field"
 
 def _records(frame: pd.DataFrame) -> list[_Row]:
     """The forms as records, once per year: every sheet then filters plain Python lists."""
-    return [_Row(r) for r in frame[RECORD_COLUMNS].to_dict("records")]
+    return [_Row(r) for r in records(frame, RECORD_COLUMNS)]
 
 
 def _missing(value: object) -> bool:

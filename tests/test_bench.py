@@ -17,6 +17,8 @@ def test_bench_reports_stages_ratios_and_writes_json(tmp_path, monkeypatch):
         assert stage in result.output
     data = json.loads((tmp_path / "outputs" / "bench" / "bench_60.json").read_text(encoding="utf-8"))
     assert data["forms"] >= 60
-    assert {"read", "validate", "score", "rank", "aggregate", "write"} <= set(data["stages"])
+    assert {"read", "validate", "score", "rank", "aggregate", "write+ledger"} <= set(data["stages"])
     assert data["speedup_vs_typical"] > 0 and data["intake_vs_bare_calamine"] > 0
-    assert data["rerun_unchanged_seconds"] > 0
+    assert data["rerun_unchanged_seconds"] > 0 and data["rerun_kept_outputs"] is True
+    assert data["rerun_one_file_changed_seconds"] > 0
+    assert data["memory"]["main_mb"] > 0 and data["memory"]["worker_mb"] > 0

@@ -1,0 +1,25 @@
+"""Rows of a DataFrame as plain Python tuples, fast.
+
+pandas 3 keeps text in its own string arrays, and ``itertuples``/``to_dict`` box every such
+cell one at a time: at ten thousand forms with sixty columns that cost more than whole stages.
+Taking each needed column once with ``tolist()`` and zipping them gives the same values.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Iterator
+
+import pandas as pd
+
+
+def rows(frame: pd.DataFrame, columns: list[str] | None = None) -> Iterator[tuple]:
+    """Like ``frame[columns].itertuples(index=False)``: named tuples of Python values."""
+    columns = list(frame.columns) if columns is None else columns
+    row = namedtuple("Row", columns, rename=True)
+    return map(row._make, zip(*(frame[c].tolist() for c in columns), strict=True))
+
+
+def records(frame: pd.DataFrame, columns: list[str]) -> Iterator[dict]:
+    """Like ``frame[columns].to_dict("records")``."""
+    return (dict(zip(columns, values, strict=True)) for values in zip(*(frame[c].tolist() for c in columns), strict=True))
