@@ -2,8 +2,12 @@
 
 A file whose size, modification time and SHA-256 are those of the last run is not parsed
 again; its forms and findings come from here. The cache is keyed to the rules file's hash and
-the program's version, so changing either parses everything anew. It is JSON (not pickle):
-the output folder is shared, and nothing read from it may run code.
+the program's version, so changing either parses everything anew.
+
+It is an SQLite file (``outputs/.bo_nho_dem.sqlite``), one row per workbook holding its read
+as JSON: a file is looked up by its path when the run reaches it, and this run's rows go
+straight into the new cache in the staging folder, so no run holds the whole cache in memory.
+JSON, not pickle: the output folder is shared, and nothing read from it may run code.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 
 from . import __version__
@@ -18,7 +23,13 @@ from .discover import InputFile
 from .findings import Finding
 from .read import WorkbookRead
 
-CACHE_NAME = ".bo_nho_dem.json"
+CACHE_NAME = ".bo_nho_dem.sqlite"
+
+_SCHEMA = [
+    "CREATE TABLE stamp (rules TEXT NOT NULL, version TEXT NOT NULL)",
+    "CREATE TABLE files (rel TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime REAL NOT NULL, "
+    "sha256 TEXT NOT NULL, read TEXT NOT NULL)",
+]
 
 
 def _encode(value: object) -> object:
@@ -41,55 +52,74 @@ def _decode(obj: dict) -> object:
     return obj
 
 
-def _to_json(wb: WorkbookRead) -> dict:
+def _to_json(wb: WorkbookRead) -> str:
     # vars(), not dataclasses.asdict(): no deep copy, the JSON encoder only reads.
-    return {"forms": wb.forms, "findings": [vars(f) for f in wb.findings], "sha256": wb.sha256}
+    return json.dumps({"forms": wb.forms, "findings": [vars(f) for f in wb.findings]}, default=_encode,
+                      ensure_ascii=False)
 
 
-def _from_json(file: InputFile, data: dict) -> WorkbookRead:
+def _from_json(file: InputFile, text: str, sha256: str) -> WorkbookRead:
+    data = json.loads(text, object_hook=_decode)
     forms = [(tuple(row), [tuple(c) for c in crits]) for row, crits in data["forms"]]
-    findings = [Finding(**f) for f in data["findings"]]
-    return WorkbookRead(file, forms, findings, data["sha256"])
+    return WorkbookRead(file, forms, [Finding(**f) for f in data["findings"]], sha256)
 
 
 class ParseCache:
-    def __init__(self, path: Path, rules_sha256: str):
-        self.path = path
-        self.stamp = {"rules": rules_sha256, "version": __version__}
-        self.entries: dict[str, dict] = {}
-        self.fresh: dict[str, dict] = {}
+    """The last run's cache (read only) and this run's, written as the run reads."""
+
+    def __init__(self, path: Path, rules_sha256: str, new: Path | None = None):
+        self.old: sqlite3.Connection | None = None
+        stamp = (rules_sha256, __version__)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"), object_hook=_decode)
-            if data.get("stamp") == self.stamp:
-                self.entries = data["files"]
-        except (OSError, ValueError, KeyError, TypeError):
-            self.entries = {}  # no cache, or an unusable one: parse everything
+            if path.exists():
+                self.old = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                if self.old.execute("SELECT rules, version FROM stamp").fetchone() != stamp:
+                    self._close_old()
+        except sqlite3.Error:
+            self._close_old()  # no cache, or an unusable one: parse everything
+        self.new: sqlite3.Connection | None = None
+        if new is not None:
+            new.unlink(missing_ok=True)
+            self.new = sqlite3.connect(new)
+            for sql in _SCHEMA:
+                self.new.execute(sql)
+            self.new.execute("INSERT INTO stamp VALUES (?, ?)", stamp)
+
+    def _close_old(self) -> None:
+        if self.old is not None:
+            self.old.close()
+        self.old = None
 
     def get(self, file: InputFile) -> WorkbookRead | None:
-        entry = self.entries.get(file.rel)
-        if not entry or entry["size"] != file.size or entry["mtime"] != file.mtime:
+        if self.old is None:
             return None
         try:
-            digest = hashlib.sha256(file.path.read_bytes()).hexdigest()
-        except OSError:
+            row = self.old.execute("SELECT size, mtime, sha256, read FROM files WHERE rel = ?", (file.rel,)).fetchone()
+        except sqlite3.Error:
             return None
-        if digest != entry["read"]["sha256"]:
+        if not row or row[0] != file.size or row[1] != file.mtime:
             return None
         try:
-            result = _from_json(file, entry["read"])
-        except (TypeError, KeyError, ValueError):
+            if hashlib.sha256(file.path.read_bytes()).hexdigest() != row[2]:
+                return None
+            result = _from_json(file, row[3], row[2])
+        except (OSError, TypeError, KeyError, ValueError):
             return None
-        self.fresh[file.rel] = entry
+        self._keep(file.rel, file.size, file.mtime, row[2], row[3])
         return result
 
     def put(self, result: WorkbookRead) -> None:
-        self.fresh[result.file.rel] = {"size": result.file.size, "mtime": result.file.mtime, "read": result}
+        self._keep(result.file.rel, result.file.size, result.file.mtime, result.sha256, _to_json(result))
 
-    def save(self, path: Path) -> None:
-        """Only the files of this run are kept: a withdrawn file leaves the cache too."""
-        tmp = path.with_name(f".{path.name}.tmp")
-        files = {rel: {**e, "read": _to_json(e["read"]) if isinstance(e["read"], WorkbookRead) else e["read"]}
-                 for rel, e in self.fresh.items()}
-        tmp.write_text(json.dumps({"stamp": self.stamp, "files": files}, default=_encode, ensure_ascii=False),
-                       encoding="utf-8")
-        tmp.replace(path)
+    def _keep(self, rel: str, size: int, mtime: float, sha256: str, text: str) -> None:
+        # Only the files of this run are kept: a withdrawn file leaves the cache too.
+        if self.new is not None:
+            self.new.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", (rel, size, mtime, sha256, text))
+
+    def close(self) -> None:
+        """Commit this run's cache; it takes the old one's place when the run's outputs do."""
+        self._close_old()
+        if self.new is not None:
+            self.new.commit()
+            self.new.close()
+            self.new = None

@@ -53,7 +53,7 @@ class RunReport:
     files_read: int
     skipped: list[Skipped]
     findings: list[Finding]
-    reads: list[WorkbookRead] = field(default_factory=list, repr=False)
+    reads: list[WorkbookRead] = field(default_factory=list, repr=False)  # per file; its forms are in the frames
     results: dict[str, dict] = field(default_factory=dict, repr=False)  # each form's outcome, for the ledger
     imported: list[Recognition] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
@@ -134,6 +134,8 @@ def analyse_files(files: list[InputFile], skipped: list[Skipped], rules: Rules, 
     reads = read_all(files, rules, progress=progress, cache=cache)
     timer.lap("read")
     forms, criteria = frames([form for wb in reads for form in wb.forms])
+    for wb in reads:
+        wb.forms = []  # now rows of the frames: at 100 000 forms, a second copy costs a gigabyte
     forms["sha256"] = forms.file.map({wb.file.rel: wb.sha256 for wb in reads}).fillna("").astype(str)
     forms, criteria, findings = validate(forms, criteria, rules)
     timer.lap("validate")
@@ -250,6 +252,7 @@ def _commit(staging: Path, outputs: Path, stamp: str) -> None:
             target.rename(trash / folder.name)
         folder.rename(target)
     _backup(outputs, stamp)
+    (outputs / ".bo_nho_dem.json").unlink(missing_ok=True)  # the parse cache of version 0.1
     for name in (CACHE_NAME, memo.MEMO_NAME, LEDGER_NAME):  # a run that kept its outputs has only the ledger
         if (staging / name).exists():
             os.replace(staging / name, outputs / name)
@@ -257,9 +260,10 @@ def _commit(staging: Path, outputs: Path, stamp: str) -> None:
 
 def _file_rows(report: RunReport) -> list[dict]:
     errors = {f.file for f in report.findings if f.is_error}
+    with_forms = {f for y in report.years for f in y.forms.file.tolist()}
     rows = []
     for wb in report.reads:
-        outcome = "rejected" if wb.file.rel in errors else ("accepted" if wb.forms else "no-form")
+        outcome = "rejected" if wb.file.rel in errors else ("accepted" if wb.file.rel in with_forms else "no-form")
         rows.append({"path": wb.file.rel, "sha256": wb.sha256, "size": wb.file.size, "mtime": wb.file.mtime,
                      "outcome": outcome})
     return rows
@@ -323,14 +327,13 @@ def _record(ledger: Ledger, report: RunReport, rules: Rules, started: dt.datetim
     )
 
 
-def _record_and_cache(staging: Path, report: RunReport, rules: Rules, started: dt.datetime, last: dict | None,
-                      cache: ParseCache) -> None:
+def _record_apart(staging: Path, report: RunReport, rules: Rules, started: dt.datetime, last: dict | None) -> None:
+    """Record the run in the staged ledger (from a thread: sqlite3 wants its own connection)."""
     ledger = Ledger(staging / LEDGER_NAME)
     try:
         _record(ledger, report, rules, started, last)
     finally:
         ledger.close()
-    cache.save(staging / CACHE_NAME)
 
 
 def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, today: dt.date | None = None,
@@ -372,17 +375,18 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
                 timer.lap("ledger")
             else:
                 ledger = Ledger(staging / LEDGER_NAME)
+                cache = ParseCache(outputs / CACHE_NAME, rules.sha256, new=staging / CACHE_NAME)
                 try:
                     last = ledger.last_run()
-                    cache = ParseCache(outputs / CACHE_NAME, rules.sha256)
                     report = analyse_files(files, skipped, rules, year, inputs, ledger.recognitions(),
                                            ledger.results_before, timer, progress, cache)
                 finally:
                     ledger.close()
-                # The ledger and the parse cache are written by a thread of this process while the
-                # workers build the workbooks: the main thread mostly waits for them meanwhile.
+                    cache.close()
+                # The ledger is written by a thread of this process while the workers build the
+                # workbooks: the main thread mostly waits for them meanwhile.
                 with ThreadPoolExecutor(max_workers=1) as pool:
-                    recorded = pool.submit(_record_and_cache, staging, report, rules, started, last, cache)
+                    recorded = pool.submit(_record_apart, staging, report, rules, started, last)
                     for result in report.years:
                         report.written += write_year(result, staging, rules, today, inputs)
                     recorded.result()

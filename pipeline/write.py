@@ -714,8 +714,7 @@ def build_book(job: _BookJob) -> str:
 
     def group_book(path: Path) -> None:
         book = _Book(path, rules, job.today)
-        summary = summarise(result.forms, rules, groups=[g], missing=result.not_submitted)
-        _summary_sheet(book, result, summary, rules, gt, subtitle)
+        _summary_sheet(book, result, result.summary, rules, gt, subtitle)
         _ranked_sheet(book, g, forms, rules, gt, subtitle)
         _awards_sheet(book, forms, rules, gt, subtitle)
         _ineligible_sheet(book, forms, rules, gt, subtitle)
@@ -729,13 +728,15 @@ def build_book(job: _BookJob) -> str:
 
 def _group_job(path: Path, g: str, result: YearResult, records: list, rules: Rules, today: dt.date,
                subtitle: str) -> _BookJob:
-    """A group's workbook job with only that group's forms and findings: each job is pickled
-    to a worker, and the whole year sent once per group cost more than writing the workbook."""
+    """A group's workbook job with only that group's records, findings and summary: each job is
+    pickled to a worker, and the whole year sent once per group cost more than writing the
+    workbook. Workbooks are built from records; the forms frame is not sent at all."""
     forms = [r for r in records if r.group == g]
     files = {f"{r.file}\0{r.sheet}" for r in forms}
     missing = None if result.not_submitted is None else result.not_submitted[result.not_submitted.group == g]
     part = replace(
-        result, forms=result.forms[result.forms.group == g], not_submitted=missing, changes=None, skipped=[],
+        result, forms=result.forms.iloc[:0], not_submitted=missing, changes=None, skipped=[],
+        summary=summarise(result.forms[result.forms.group == g], rules, groups=[g], missing=missing),
         findings=[f for f in result.findings if f"{f.file}\0{f.sheet}" in files],
         warnings=[w for w in result.warnings if f"{w.file}\0{w.sheet}" in files],
     )
@@ -757,7 +758,8 @@ def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date |
         written += [folder / "ket_qua.csv", folder / "loi.csv"]
         subtitle = _subtitle(rules, result, today)
         groups_present = [g for g in rules.groups if (result.forms.group == g).any()]
-        jobs = [_BookJob(folder / f"tong_hop_{result.year}.xlsx", None, result, records, rules, today, subtitle)]
+        whole = replace(result, forms=result.forms.iloc[:0])  # built from records (see _group_job)
+        jobs = [_BookJob(folder / f"tong_hop_{result.year}.xlsx", None, whole, records, rules, today, subtitle)]
         jobs += [_group_job(folder / "theo_nhom" / f"{slug(g)}_{result.year}.xlsx", g, result, records, rules, today,
                             subtitle) for g in groups_present]
         # One workbook per task, handed out as workers free up: the consolidated one is the largest.
