@@ -16,7 +16,7 @@ from .discover import Skipped
 from .findings import Finding
 from .rank import SUPERSEDED, TIE, holds_group_award
 from .rules import PROPOSAL, Rules
-from .table import rows
+from .table import columns, rows
 from .text import unit_key
 
 COUNTS = ("received", "rejected", "valid", "superseded", "eligible", "awarded", "proposed", "tied", "not_submitted")
@@ -62,7 +62,7 @@ def combine(forms: pd.DataFrame, criteria: pd.DataFrame, ranked: pd.DataFrame) -
     out["reasons"] = [r if isinstance(r, list) else [] for r in outcome.reasons]
     out["by_name"] = outcome.by_name.eq(True)
     out["unit"] = [u if isinstance(u, str) else unit_key(c, n, k, g)
-                   for u, c, n, k, g in zip(outcome.unit, out.unit_code, out["name"], out.kind, out.group, strict=True)]
+                   for u, c, n, k, g in zip(outcome.unit.tolist(), *(out[c].tolist() for c in ("unit_code", "name", "kind", "group")), strict=True)]
     scores = criteria.groupby("form_id").score.agg(list)
     out["scores"] = [[None if pd.isna(v) else v for v in scores.get(i, [])] for i in out.index]
     return out
@@ -123,31 +123,44 @@ def summarise(forms: pd.DataFrame, rules: Rules, groups: list[str] | None = None
     rows = []
     groups = list(rules.groups) if groups is None else groups
     extra = sorted(set(forms.group) - set(rules.groups)) if len(forms) else []
+    counts = _counts(forms)  # one pass over the forms, then a look-up per row of the table
+    absent = (missing.groupby(["group", "kind"]).size().to_dict()
+              if missing is not None and len(missing) else {})
+    no_kind = set(forms.group[forms.kind == ""].tolist()) if len(forms) else set()
+    zero = dict.fromkeys(COUNTS[:-1], 0)
     for group in [*groups, *extra]:
-        for kind in [*rules.kinds, *([""] if len(forms) and (forms.kind[forms.group == group] == "").any() else [])]:
-            sub = forms[(forms.group == group) & (forms.kind == kind)]
-            if not len(sub) and (group not in rules.groups or kind not in rules.kinds):
+        for kind in [*rules.kinds, *([""] if group in no_kind else [])]:
+            found = counts.get((group, kind))
+            if found is None and (group not in rules.groups or kind not in rules.kinds):
                 continue
-            absent = 0 if missing is None else int(((missing.group == group) & (missing.kind == kind)).sum())
-            rows.append({"group": group, "kind": kind, **_counts(sub), "not_submitted": absent})
+            rows.append({"group": group, "kind": kind, **(found or zero),
+                         "not_submitted": int(absent.get((group, kind), 0))})
     table = pd.DataFrame(rows, columns=["group", "kind", *COUNTS])
     totals = {"group": None, "kind": None, **{c: int(table[c].sum()) for c in COUNTS}}
     return pd.concat([table, pd.DataFrame([totals])], ignore_index=True)
 
 
-def _counts(sub: pd.DataFrame) -> dict[str, int]:
-    current = sub[~sub.rejected & ~sub.superseded]
-    return {
-        "received": len(sub),
-        "rejected": int(sub.rejected.sum()),
-        "valid": int((~sub.rejected).sum()),
-        "superseded": int((sub.award == SUPERSEDED).sum()),
-        "eligible": int(current.eligible.sum()),
+def _counts(forms: pd.DataFrame) -> dict[tuple[str, str], dict[str, int]]:
+    """(group, kind) -> the counts of COUNTS but "not_submitted"."""
+    if not len(forms):
+        return {}
+    rejected = forms.rejected.to_numpy(bool)
+    current = ~rejected & ~forms.superseded.to_numpy(bool)
+    award = forms.award
+    flags = pd.DataFrame({
+        "group": forms.group.tolist(), "kind": forms.kind.tolist(),
+        "received": 1,
+        "rejected": rejected,
+        "valid": ~rejected,
+        "superseded": (award == SUPERSEDED).to_numpy(bool),
+        "eligible": current & forms.eligible.fillna(False).to_numpy(bool),
         # Ties at the proposal edge hold the group's award whatever the council decides.
-        "awarded": sum(holds_group_award(a, e) for a, e in zip(current.award, current.tie_edge, strict=True)),
-        "proposed": int((current.award == PROPOSAL).sum()),
-        "tied": int((current.award == TIE).sum()),
-    }
+        "awarded": current & [holds_group_award(a, e) for a, e in columns(forms, "award", "tie_edge")],
+        "proposed": current & (award == PROPOSAL).to_numpy(bool),
+        "tied": current & (award == TIE).to_numpy(bool),
+    })
+    sums = flags.groupby(["group", "kind"], sort=False).sum()
+    return {k: {c: int(v) for c, v in row.items()} for k, row in zip(sums.index, sums.to_dict("records"), strict=True)}
 
 
 def by_year(
@@ -164,8 +177,8 @@ def by_year(
     main = run_year(forms, year)
     forms = forms.copy()
     forms["out_year"] = forms.year.fillna(main).astype(int) if len(forms) else pd.Series(dtype=int)
-    where = {(f, s): y for f, s, y in zip(forms.file, forms.sheet, forms.out_year, strict=True)}
-    rejected = {(f, s) for f, s, r in zip(forms.file, forms.sheet, forms.rejected, strict=True) if r}
+    where = {(f, s): y for f, s, y in columns(forms, "file", "sheet", "out_year")}
+    rejected = {(f, s) for f, s, r in columns(forms, "file", "sheet", "rejected") if r}
     current = results(forms) if current is None else current
     all_changes = changes(previous, current, main)
     years = sorted({main, *forms.out_year.tolist(), *all_changes.year.dropna().astype(int).tolist()})

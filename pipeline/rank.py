@@ -14,6 +14,7 @@ import pandas as pd
 
 from .findings import reason
 from .rules import GROUP_AWARD, PROPOSAL, Rules
+from .table import columns
 from .text import unit_key
 
 TIE = "dong_hang"
@@ -22,7 +23,7 @@ SUPERSEDED = "superseded"
 
 def _supersede(forms: pd.DataFrame) -> pd.DataFrame:
     forms = forms.copy()
-    forms["unit"] = [unit_key(*r) for r in zip(forms.unit_code, forms["name"], forms.kind, forms.group, strict=True)]
+    forms["unit"] = [unit_key(*r) for r in columns(forms, "unit_code", "name", "kind", "group")]
     forms["superseded"] = False
     forms["note"] = ""
     # Only units with more than one form in a year need ordering.
@@ -107,7 +108,7 @@ def rank(forms: pd.DataFrame, rules: Rules, history: dict[str, set[int]] | None 
                         "tie-proposal", rank=int(ranks[members[0]]), n=len(members), award=proposal.short,
                         quota=p, award_low=award.short)
         decided = forms[(forms.year == year)]
-        for unit, a, edge in zip(decided.unit, decided.award, decided.tie_edge, strict=True):
+        for unit, a, edge in columns(decided, "unit", "award", "tie_edge"):
             if holds_group_award(a, edge):
                 history.setdefault(unit, set()).add(year)
     return forms

@@ -23,3 +23,8 @@ def rows(frame: pd.DataFrame, columns: list[str] | None = None) -> Iterator[tupl
 def records(frame: pd.DataFrame, columns: list[str]) -> Iterator[dict]:
     """Like ``frame[columns].to_dict("records")``."""
     return (dict(zip(columns, values, strict=True)) for values in zip(*(frame[c].tolist() for c in columns), strict=True))
+
+
+def columns(frame: pd.DataFrame, *names: str) -> Iterator[tuple]:
+    """``zip(frame[a], frame[b], …)``, at the speed of lists."""
+    return zip(*(frame[n].tolist() for n in names), strict=True)

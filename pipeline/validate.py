@@ -15,7 +15,7 @@ from schemas.forms import criteria_schema, form_schema
 
 from .findings import Finding, finding
 from .rules import Rules
-from .table import rows
+from .table import columns, rows
 from .text import format_number
 
 
@@ -25,7 +25,7 @@ def _prepare(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple
     criteria = criteria.copy()
     kinds = criteria.form_id.map(forms.kind)
     criteria["points"] = pd.Series(
-        [points.get((k, p)) for k, p in zip(kinds, criteria.pos, strict=True)], index=criteria.index, dtype="float64"
+        [points.get((k, p)) for k, p in zip(kinds.tolist(), criteria.pos.tolist(), strict=True)], index=criteria.index, dtype="float64"
     )
     all_ok = criteria.score_state.eq("ok").groupby(criteria.form_id).all()
     sums = criteria.groupby("form_id").score.sum()
@@ -35,7 +35,7 @@ def _prepare(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple
     forms["legacy"] = forms.encoding != ""
     forms["deadline"] = [rules.calendar.dossier_deadline(int(y)) if pd.notna(y) else None for y in forms.year]
     forms["late"] = pd.Series(
-        [bool(d and dl and d >= dl) for d, dl in zip(forms.date, forms.deadline, strict=True)],
+        [bool(d and dl and d >= dl) for d, dl in columns(forms, "date", "deadline")],
         index=forms.index, dtype=bool)
     return forms, criteria
 
@@ -126,6 +126,6 @@ def validate(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple
         out.append(_criterion_finding(check.partition(":")[0], row, owners[row.form_id]))
     errors = {(f.file, f.sheet) for f in out if f.is_error}
     forms["rejected"] = pd.Series(
-        [(fi, sh) in errors for fi, sh in zip(forms.file, forms.sheet, strict=True)], index=forms.index, dtype=bool
+        [(fi, sh) in errors for fi, sh in columns(forms, "file", "sheet")], index=forms.index, dtype=bool
     )
     return forms, criteria, sorted(out)
