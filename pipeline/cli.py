@@ -263,12 +263,12 @@ def runs_cmd(outputs: Path) -> None:
         ledger.close()
     for r in runs:
         c = r["changes"]
+        changed = (f"{c.get('new', 0)} mới, {c.get('replaced', 0)} nộp lại, {c.get('withdrawn', 0)} đã rút, "
+                   f"{c.get('total', 0)} đổi điểm, {c.get('award', 0)} đổi kết quả") if any(c.values()) else "không"
         click.echo(
             f"#{r['id']}  {r['finished_at'][:16].replace('T', ' ')}  năm {r['year']}  phiên bản {r['program_version']}"
             f"  quy định {r['rules_sha256'][:8]}: {r['files']} tệp, {r['forms']} biểu mẫu, {r['rejected']} bị từ chối,"
-            f" {r['eligible']} đủ điều kiện, {r['awarded']} khen thưởng; thay đổi: {c.get('new', 0)} mới,"
-            f" {c.get('replaced', 0)} nộp lại, {c.get('withdrawn', 0)} đã rút, {c.get('total', 0)} đổi điểm,"
-            f" {c.get('award', 0)} đổi kết quả"
+            f" {r['eligible']} đủ điều kiện, {r['awarded']} khen thưởng; thay đổi: {changed}"
         )
 
 

@@ -56,6 +56,9 @@ def _limit_memory(extra: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+GC_AFTER_OBJECTS = 200_000  # objects left alive since the last collection (see _serve)
+
+
 class WorkerError(Exception):
     """Reader processes cannot be started: the run cannot go on."""
 
@@ -63,9 +66,9 @@ class WorkerError(Exception):
 def _serve(conn: Connection, memory: int) -> None:
     _limit_memory(memory)
     # The imported modules never become garbage: frozen, no collection walks them again. A task
-    # (a workbook written row by row) makes hundreds of thousands of objects that reference
-    # counting frees; automatic collections would walk them all over and over, so there is
-    # one collection after each batch instead.
+    # makes many objects that reference counting frees; collecting on allocation counts would
+    # walk a worker's memos again and again, so there is a collection only once enough objects
+    # are still alive after the last task (openpyxl, say, leaves reference cycles behind).
     gc.freeze()
     gc.disable()
     conn.send("ready")
@@ -80,7 +83,9 @@ def _serve(conn: Connection, memory: int) -> None:
             except Exception as exc:  # noqa: BLE001 — reported to the parent, the worker lives on
                 result = Failure("error", f"{type(exc).__name__}: {exc}")
             conn.send((index, result))
-        pass  # gc.collect()
+            del result
+            if gc.get_count()[0] > GC_AFTER_OBJECTS:
+                gc.collect()
 
 
 def _context() -> mp.context.BaseContext:

@@ -250,7 +250,7 @@ def test_a_rerun_on_unchanged_files_keeps_every_output(add, inputs, rules, tmp_p
     runs = Ledger(out / LEDGER_NAME, readonly=True).runs()
     assert runs[1]["forms"] == runs[0]["forms"] and set(runs[1]["changes"].values()) == {0}
     result = CliRunner().invoke(main, ["runs", "--outputs", str(out)])
-    assert result.output.splitlines()[1].startswith("#2")
+    assert result.output.splitlines()[1].startswith("#2") and result.output.splitlines()[1].endswith("thay đổi: không")
 
 
 def test_an_output_deleted_or_an_input_touched_means_a_full_run(add, inputs, rules, tmp_path):
