@@ -12,16 +12,13 @@ JSON, not pickle: the output folder is shared, and nothing read from it may run 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import json
 import sqlite3
 from pathlib import Path
 
 from . import __version__
 from .discover import InputFile
-from .findings import Finding
-from .read import WorkbookRead
+from .read import WorkbookRead, from_text, to_text
 
 CACHE_NAME = ".bo_nho_dem.sqlite"
 
@@ -30,38 +27,6 @@ _SCHEMA = [
     "CREATE TABLE files (rel TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime REAL NOT NULL, "
     "sha256 TEXT NOT NULL, read TEXT NOT NULL)",
 ]
-
-
-def _encode(value: object) -> object:
-    if isinstance(value, dt.datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, dt.date):
-        return {"$date": value.isoformat()}
-    if isinstance(value, (dt.time, dt.timedelta)):
-        return {"$text": str(value)}
-    raise TypeError(type(value))
-
-
-def _decode(obj: dict) -> object:
-    if "$datetime" in obj:
-        return dt.datetime.fromisoformat(obj["$datetime"])
-    if "$date" in obj:
-        return dt.date.fromisoformat(obj["$date"])
-    if "$text" in obj:
-        return obj["$text"]
-    return obj
-
-
-def _to_json(wb: WorkbookRead) -> str:
-    # vars(), not dataclasses.asdict(): no deep copy, the JSON encoder only reads.
-    return json.dumps({"forms": wb.forms, "findings": [vars(f) for f in wb.findings]}, default=_encode,
-                      ensure_ascii=False)
-
-
-def _from_json(file: InputFile, text: str, sha256: str) -> WorkbookRead:
-    data = json.loads(text, object_hook=_decode)
-    forms = [(tuple(row), [tuple(c) for c in crits]) for row, crits in data["forms"]]
-    return WorkbookRead(file, forms, [Finding(**f) for f in data["findings"]], sha256)
 
 
 class ParseCache:
@@ -90,7 +55,7 @@ class ParseCache:
             self.old.close()
         self.old = None
 
-    def get(self, file: InputFile) -> WorkbookRead | None:
+    def get(self, file: InputFile, strings: dict[str, str] | None = None) -> WorkbookRead | None:
         if self.old is None:
             return None
         try:
@@ -102,14 +67,15 @@ class ParseCache:
         try:
             if hashlib.sha256(file.path.read_bytes()).hexdigest() != row[2]:
                 return None
-            result = _from_json(file, row[3], row[2])
+            result = from_text(file, row[3], row[2], strings)
         except (OSError, TypeError, KeyError, ValueError):
             return None
         self._keep(file.rel, file.size, file.mtime, row[2], row[3])
         return result
 
-    def put(self, result: WorkbookRead) -> None:
-        self._keep(result.file.rel, result.file.size, result.file.mtime, result.sha256, _to_json(result))
+    def put(self, result: WorkbookRead, text: str | None = None) -> None:
+        """Keep a file's read; ``text``: the read as ``read.to_text`` gives it, if already made."""
+        self._keep(result.file.rel, result.file.size, result.file.mtime, result.sha256, text or to_text(result))
 
     def _keep(self, rel: str, size: int, mtime: float, sha256: str, text: str) -> None:
         # Only the files of this run are kept: a withdrawn file leaves the cache too.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 import re
 import struct
 import zipfile
@@ -679,14 +680,54 @@ def _shared(form: FormRecord, strings: dict[str, str]) -> FormRecord:
     """
     share = strings.setdefault
     row, crits = form
-    return (tuple(share(v, v) if type(v) is str else v for v in row),
-            [tuple(share(v, v) if type(v) is str else v for v in c) for c in crits])
+    return (tuple([share(v, v) if type(v) is str else v for v in row]),
+            [tuple([share(v, v) if type(v) is str else v for v in c]) for c in crits])
 
 
-def _read_in_worker(file: InputFile, rules: Rules) -> tuple[list[FormRecord], list[Finding], str]:
-    """read_workbook's result without the file: the parent has it, and sending it back costs."""
+def _read_in_worker(file: InputFile, rules: Rules) -> tuple[str, str]:
+    """read_workbook's result as text (see to_text) and its hash: the parent decodes it once and
+    keeps the very text in the parse cache. The file is not sent back: the parent has it."""
     result = read_workbook(file, rules)
-    return result.forms, result.findings, result.sha256
+    return to_text(result), result.sha256
+
+
+# --- a workbook's read as text: how workers send it, and how the parse cache keeps it ---------
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, (dt.time, dt.timedelta)):
+        return {"$text": str(value)}
+    raise TypeError(type(value))
+
+
+def _decode(obj: dict) -> object:
+    if "$datetime" in obj:
+        return dt.datetime.fromisoformat(obj["$datetime"])
+    if "$date" in obj:
+        return dt.date.fromisoformat(obj["$date"])
+    if "$text" in obj:
+        return obj["$text"]
+    return obj
+
+
+def to_text(wb: WorkbookRead) -> str:
+    """A workbook's forms and findings as JSON (not pickle: the cache lives in a shared folder,
+    and nothing read from it may run code)."""
+    # vars(), not dataclasses.asdict(): no deep copy, the JSON encoder only reads.
+    return json.dumps({"forms": wb.forms, "findings": [vars(f) for f in wb.findings]}, default=_encode,
+                      ensure_ascii=False)
+
+
+def from_text(file: InputFile, text: str, sha256: str, strings: dict[str, str] | None = None) -> WorkbookRead:
+    """``to_text`` undone; with ``strings``, texts already held elsewhere are shared (see _shared)."""
+    data = json.loads(text, object_hook=_decode)
+    strings = {} if strings is None else strings
+    forms = [_shared((row, crits), strings) for row, crits in data["forms"]]
+    return WorkbookRead(file, forms, [Finding(**f) for f in data["findings"]], sha256)
 
 
 _LAYOUTS: dict[str, _Layout] = {}
@@ -714,7 +755,7 @@ def read_all(files: list[InputFile], rules: Rules, limits: Limits | None = None,
     done = forms = 0
     todo = []
     for i, f in enumerate(files):
-        cached = cache.get(f) if cache is not None else None
+        cached = cache.get(f, strings) if cache is not None else None
         if cached is None:
             todo.append(i)
             continue
@@ -725,9 +766,10 @@ def read_all(files: list[InputFile], rules: Rules, limits: Limits | None = None,
             progress(done, len(files), forms)
     for j, result in isolated_map(_read_in_worker, [files[i] for i in todo], (rules,), limits):
         index = todo[j]
+        text = None
         if isinstance(result, tuple):
-            parsed, found, sha256 = result
-            result = WorkbookRead(files[index], [_shared(form, strings) for form in parsed], found, sha256)
+            text, sha256 = result
+            result = from_text(files[index], text, sha256, strings)
         elif isinstance(result, Failure):
             code = "reader-timeout" if result.reason == "timeout" else "reader-crashed"
             result = WorkbookRead(files[index], findings=[
@@ -738,7 +780,7 @@ def read_all(files: list[InputFile], rules: Rules, limits: Limits | None = None,
                 pass
         results[index] = result
         if cache is not None:
-            cache.put(result)
+            cache.put(result, text)
         done += 1
         forms += len(result.forms)
         if progress is not None:
