@@ -51,7 +51,7 @@ def run_year(forms: pd.DataFrame, given: int | None) -> int:
 def combine(forms: pd.DataFrame, criteria: pd.DataFrame, ranked: pd.DataFrame) -> pd.DataFrame:
     """All forms with their outcome; rejected ones have no total, rank or award."""
     outcome = ranked.reindex(forms.index)
-    out = forms.copy()
+    out = forms.copy(deep=False)  # copy-on-write (pandas 3): new columns only, no data copied
     out["total"] = outcome.total.astype("float64")
     out["eligible"] = outcome.eligible.eq(True)
     out["superseded"] = outcome.superseded.eq(True)
@@ -175,7 +175,7 @@ def by_year(
     current: dict[str, dict] | None = None,
 ) -> list[YearResult]:
     main = run_year(forms, year)
-    forms = forms.copy()
+    forms = forms.copy(deep=False)
     forms["out_year"] = forms.year.fillna(main).astype(int) if len(forms) else pd.Series(dtype=int)
     where = {(f, s): y for f, s, y in columns(forms, "file", "sheet", "out_year")}
     rejected = {(f, s) for f, s, r in columns(forms, "file", "sheet", "rejected") if r}

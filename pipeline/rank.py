@@ -22,7 +22,7 @@ SUPERSEDED = "superseded"
 
 
 def _supersede(forms: pd.DataFrame) -> pd.DataFrame:
-    forms = forms.copy()
+    forms = forms.copy(deep=False)
     forms["unit"] = [unit_key(*r) for r in columns(forms, "unit_code", "name", "kind", "group")]
     forms["superseded"] = False
     forms["note"] = ""

@@ -19,7 +19,7 @@ EPS = 1e-9
 def score(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     """Accepted forms with ``total``, ``eligible`` and ``reasons`` (a list of sentences)."""
     el = rules.eligibility
-    accepted = forms[~forms.rejected].copy()
+    accepted = forms[~forms.rejected].copy(deep=False)
     crit = criteria[criteria.form_id.isin(accepted.index)]
     reasons: dict[int, list[str]] = {i: [] for i in accepted.index}
     percent = el.criterion_min_percent

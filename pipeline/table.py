@@ -1,6 +1,6 @@
-"""Rows of a DataFrame as plain Python tuples, fast.
+"""Rows and columns of a DataFrame as plain Python values, fast.
 
-pandas 3 keeps text in its own string arrays, and ``itertuples``/``to_dict`` box every such
+pandas 3 keeps text in its own string arrays, and ``itertuples`` and iterating a column box every such
 cell one at a time: at ten thousand forms with sixty columns that cost more than whole stages.
 Taking each needed column once with ``tolist()`` and zipping them gives the same values.
 """
@@ -18,11 +18,6 @@ def rows(frame: pd.DataFrame, columns: list[str] | None = None) -> Iterator[tupl
     columns = list(frame.columns) if columns is None else columns
     row = namedtuple("Row", columns, rename=True)
     return map(row._make, zip(*(frame[c].tolist() for c in columns), strict=True))
-
-
-def records(frame: pd.DataFrame, columns: list[str]) -> Iterator[dict]:
-    """Like ``frame[columns].to_dict("records")``."""
-    return (dict(zip(columns, values, strict=True)) for values in zip(*(frame[c].tolist() for c in columns), strict=True))
 
 
 def columns(frame: pd.DataFrame, *names: str) -> Iterator[tuple]:

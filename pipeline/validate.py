@@ -22,14 +22,14 @@ from .text import format_number
 def _prepare(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Add what the checks compare against: the rubric's points per row, the sum of scores."""
     points = {(code, c.stt): c.points for code, kd in rules.kinds.items() for c in kd.criteria}
-    criteria = criteria.copy()
+    criteria = criteria.copy(deep=False)  # copy-on-write (pandas 3): the new column only
     kinds = criteria.form_id.map(forms.kind)
     criteria["points"] = pd.Series(
         [points.get((k, p)) for k, p in zip(kinds.tolist(), criteria.pos.tolist(), strict=True)], index=criteria.index, dtype="float64"
     )
     all_ok = criteria.score_state.eq("ok").groupby(criteria.form_id).all()
     sums = criteria.groupby("form_id").score.sum()
-    forms = forms.copy()
+    forms = forms.copy(deep=False)
     forms["score_sum"] = sums.where(all_ok).reindex(forms.index).astype("float64")
     forms["total_missing"] = (forms.total_state == "empty") & forms.score_sum.notna()
     forms["legacy"] = forms.encoding != ""

@@ -14,6 +14,7 @@ import io
 import numbers
 import os
 import re
+from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,7 +28,7 @@ from .discover import Skipped
 from .findings import SKIPS, Finding, in_order
 from .rank import SUPERSEDED, TIE
 from .rules import GROUP_AWARD, PROPOSAL, Rules
-from .table import records
+from .table import columns
 from .text import csv_safe, person_sort_key, slug, vi_sort_key
 from .workers import Failure, Limits, isolated_map
 
@@ -139,20 +140,24 @@ def _number(value: object) -> str:
     return f"{float(value):g}"
 
 
-class _Row(dict):
-    """A form as a plain record with attribute access: far faster than a pandas row."""
-
-    __getattr__ = dict.__getitem__
-
-
 RECORD_COLUMNS = ["file", "sheet", "unit_code", "name", "kind", "group", "field", "year", "total", "eligible",
                   "reasons", "rank", "award", "note", "superseded", "rejected", "scores", "commune", "model",
                   "by_name", "tie_edge"]
 
 
+class _Row(namedtuple("_Row", RECORD_COLUMNS, defaults=[None] * len(RECORD_COLUMNS))):
+    """A form as a plain record (``r.file``, ``r["name"]``): far faster than a pandas row, and a
+    fifth of a dict's memory, which counts at 100 000 forms sent to a worker."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key):
+        return getattr(self, key) if isinstance(key, str) else super().__getitem__(key)
+
+
 def _records(frame: pd.DataFrame) -> list[_Row]:
     """The forms as records, once per year: every sheet then filters plain Python lists."""
-    return [_Row(r) for r in records(frame, RECORD_COLUMNS)]
+    return list(map(_Row._make, columns(frame, *RECORD_COLUMNS)))
 
 
 def _missing(value: object) -> bool:
