@@ -71,9 +71,15 @@ def _serve(conn: Connection, memory: int) -> None:
     # are still alive after the last task (openpyxl, say, leaves reference cycles behind).
     gc.freeze()
     gc.disable()
-    conn.send("ready")
+    try:
+        conn.send("ready")
+    except OSError:
+        return  # the parent is gone (it finished before needing this worker): end quietly
     while True:
-        task = conn.recv()
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
         if task is None:
             return
         func, args, batch = task
@@ -149,6 +155,7 @@ class _Worker:
 # registers and builds feedback): starting a process costs more than reading a workbook.
 _POOL: list[_Worker] = []
 _POOL_LOCK = threading.Lock()
+_WARMING: threading.Thread | None = None
 
 
 def _pool(ctx, limits: Limits, size: int) -> list[_Worker]:
@@ -170,7 +177,9 @@ def warm_up(limits: Limits = Limits()) -> None:
         except Exception:  # noqa: BLE001,S110 — the call that needs them starts them again, and says why
             pass
 
-    threading.Thread(target=start, name="warm-up", daemon=True).start()
+    global _WARMING
+    _WARMING = threading.Thread(target=start, name="warm-up", daemon=True)
+    _WARMING.start()
 
 
 def peak_memory_bytes() -> int | None:
@@ -187,7 +196,9 @@ def peak_memory_bytes() -> int | None:
 
 @atexit.register
 def shutdown() -> None:
-    """Stop the pooled workers (also at interpreter exit)."""
+    """Stop the pooled workers (also at interpreter exit), once any still starting have started."""
+    if _WARMING is not None:
+        _WARMING.join(timeout=60)
     while _POOL:
         _POOL.pop().stop()
 

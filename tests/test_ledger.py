@@ -302,3 +302,15 @@ def test_the_cli_says_when_it_kept_the_outputs(add, inputs, tmp_path):
     # The same figures either way.
     assert [line for line in first.output.splitlines() if line.startswith("Năm 2024")] == [
         line for line in again.output.splitlines() if line.startswith("Năm 2024")]
+
+
+def test_a_kept_run_ends_cleanly_even_before_its_workers_have_started(add, inputs, tmp_path):
+    """The worker pool starts in the background; a run that keeps its outputs ends before it is
+    needed, and must leave no traceback behind on the staffer's screen."""
+    _month(add)
+    args = [sys.executable, "-m", "pipeline", "run", "--inputs", str(inputs), "--outputs", str(tmp_path / "o")]
+    first = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0 and again.returncode == 0
+    assert "Không tệp nào thay đổi" in again.stdout
+    assert again.stderr == "" and first.stderr == ""
