@@ -126,10 +126,29 @@ class Timer:
         self._last = now
 
 
+@dataclass(frozen=True)
+class Registers:
+    """The two register folders under inputs/: past recognitions, the roster, what they skipped."""
+
+    history: list[InputFile]
+    roster: list[InputFile]
+    skipped: list[Skipped]
+
+    def skipped_with(self, skipped: list[Skipped]) -> list[Skipped]:
+        return sorted([*skipped, *self.skipped], key=lambda s: s.rel)
+
+
+def _registers(inputs: Path) -> Registers:
+    (history, h_skipped), (roster, r_skipped) = registers(inputs, HISTORY_DIR), registers(inputs, ROSTER_DIR)
+    return Registers(history, roster, [*h_skipped, *r_skipped])
+
+
 def analyse_files(files: list[InputFile], skipped: list[Skipped], rules: Rules, year: int | None = None,
                   inputs: Path | None = None, known: list[Recognition] | None = None,
                   previous: Callable[[dict], dict | None] | None = None, timer: Timer | None = None,
-                  progress: Progress | None = None, cache: ParseCache | None = None) -> RunReport:
+                  progress: Progress | None = None, cache: ParseCache | None = None,
+                  found: Registers | None = None) -> RunReport:
+    """``found``: the registers under ``inputs``, if the caller has listed them already."""
     timer = timer or Timer()
     reads = read_all(files, rules, progress=progress, cache=cache)
     timer.lap("read")
@@ -144,9 +163,9 @@ def analyse_files(files: list[InputFile], skipped: list[Skipped], rules: Rules, 
     imported: list[Recognition] = []
     roster = None
     if inputs is not None:
-        h_files, h_skipped = registers(inputs, HISTORY_DIR)
-        r_files, r_skipped = registers(inputs, ROSTER_DIR)
-        skipped = sorted([*skipped, *h_skipped, *r_skipped], key=lambda s: s.rel)
+        found = found or _registers(inputs)
+        h_files, r_files = found.history, found.roster
+        skipped = found.skipped_with(skipped)
         history_rows, h_findings = validate_register(read_registers(h_files, rules, history=True), rules, history=True)
         roster, r_findings = validate_register(read_registers(r_files, rules, history=False), rules, history=False)
         imported = _imported(history_rows)
@@ -362,15 +381,14 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
             if (outputs / LEDGER_NAME).exists():
                 shutil.copy2(outputs / LEDGER_NAME, staging / LEDGER_NAME)
             files, skipped = discover(inputs)
-            (h_files, h_skipped), (r_files, r_skipped) = registers(inputs, HISTORY_DIR), registers(inputs, ROSTER_DIR)
-            extra = [*h_files, *r_files]
+            found = _registers(inputs)
+            extra = [*found.history, *found.roster]
             now = memo.snapshot({"version": __version__, "rules": rules.sha256, "year": year,
-                                 "today": today.isoformat()}, [*files, *extra], [*skipped, *h_skipped, *r_skipped])
+                                 "today": today.isoformat()}, [*files, *extra], found.skipped_with(skipped))
             timer.lap("discover")
             summary = memo.kept(outputs, now, [*files, *extra]) if (outputs / LEDGER_NAME).exists() else None
             if summary is not None:
-                report = RunReport([], len(files), sorted([*skipped, *h_skipped, *r_skipped], key=lambda s: s.rel), [],
-                                   kept=summary)
+                report = RunReport([], len(files), found.skipped_with(skipped), [], kept=summary)
                 _keep(outputs, staging, report, started)
                 timer.lap("ledger")
             else:
@@ -379,7 +397,7 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
                 try:
                     last = ledger.last_run()
                     report = analyse_files(files, skipped, rules, year, inputs, ledger.recognitions(),
-                                           ledger.results_before, timer, progress, cache)
+                                           ledger.results_before, timer, progress, cache, found)
                 finally:
                     ledger.close()
                     cache.close()
