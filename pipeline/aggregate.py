@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .discover import Skipped
@@ -61,11 +62,22 @@ def combine(forms: pd.DataFrame, criteria: pd.DataFrame, ranked: pd.DataFrame) -
     out["tie_edge"] = outcome.tie_edge.fillna("").astype(str)
     out["reasons"] = [r if isinstance(r, list) else [] for r in outcome.reasons]
     out["by_name"] = outcome.by_name.eq(True)
+    scores = _scores_by_form(criteria)
     out["unit"] = [u if isinstance(u, str) else unit_key(c, n, k, g)
                    for u, c, n, k, g in zip(outcome.unit.tolist(), *(out[c].tolist() for c in ("unit_code", "name", "kind", "group")), strict=True)]
-    scores = criteria.groupby("form_id").score.agg(list)
-    out["scores"] = [[None if pd.isna(v) else v for v in scores.get(i, [])] for i in out.index]
+    out["scores"] = [scores.get(i, []) for i in out.index]
     return out
+
+
+def _scores_by_form(criteria: pd.DataFrame) -> dict[int, list[float | None]]:
+    """Each form's scores in table order, None where there is none: a stable sort and one split,
+    not a group-by that calls Python once per form (a tenth of the run's analysis at 10 000)."""
+    ids = criteria["form_id"].to_numpy()
+    order = np.argsort(ids, kind="stable")
+    values = [None if v != v else v for v in criteria["score"].to_numpy(dtype="float64", na_value=np.nan)[order].tolist()]
+    firsts, starts = np.unique(ids[order], return_index=True)
+    ends = [*starts.tolist()[1:], len(values)] if len(starts) else []
+    return {int(i): values[a:b] for i, a, b in zip(firsts.tolist(), starts.tolist(), ends, strict=True)}
 
 
 def results(forms: pd.DataFrame) -> dict[str, dict]:
