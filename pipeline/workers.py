@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import importlib
 import multiprocessing as mp
 import os
 import sys
@@ -58,6 +59,14 @@ def _limit_memory(extra: int) -> None:
 
 GC_AFTER_OBJECTS = 200_000  # objects left alive since the last collection (see _serve)
 
+# Imported once in the fork server, so every worker starts ready to read (a tenth of a second).
+PRELOAD = ["pipeline.read", "pipeline.feedback"]
+# Imported by each worker once it falls idle after its first tasks: pandas, pandera and the
+# writer take most of a second to import, and a run's workers are idle while the main process
+# checks and ranks what they read, just before it hands them workbooks to build. Preloaded in
+# the fork server instead, they held back the start of reading by that much.
+LATER = ["pipeline.write", "pipeline.registers"]
+
 
 class WorkerError(Exception):
     """Reader processes cannot be started: the run cannot go on."""
@@ -75,7 +84,15 @@ def _serve(conn: Connection, memory: int) -> None:
         conn.send("ready")
     except OSError:
         return  # the parent is gone (it finished before needing this worker): end quietly
+    later, served = list(LATER), False
     while True:
+        if later and served and not conn.poll():
+            while later and not conn.poll():
+                try:
+                    importlib.import_module(later.pop(0))
+                except BaseException:  # noqa: BLE001,S110 — a task that needs it imports it, and reports why
+                    pass
+            gc.freeze()
         try:
             task = conn.recv()
         except (EOFError, OSError):
@@ -83,6 +100,7 @@ def _serve(conn: Connection, memory: int) -> None:
         if task is None:
             return
         func, args, batch = task
+        served = True
         for index, item in batch:
             try:
                 result = func(item, *args)
@@ -101,7 +119,7 @@ def _context() -> mp.context.BaseContext:
     if "forkserver" in methods and sys.platform != "darwin":
         ctx = mp.get_context("forkserver")
         # Imported once in the fork server, so every worker forked from it starts ready to read.
-        ctx.set_forkserver_preload(["pipeline.read", "pipeline.feedback", "pipeline.registers", "pipeline.write"])
+        ctx.set_forkserver_preload(PRELOAD)
         return ctx
     return mp.get_context("spawn")
 
