@@ -894,7 +894,7 @@ def record(form: ParsedForm, rules: Rules) -> FormRecord:
         form.file, form.sheet, form.mtime, kind or "", kind_raw, year, text["year"], text["name"],
         text["unit_code"], text["position"], group or "", text["group"], text["commune"], text["model"],
         field_ or "", text["field"], text["period"], date, text["date"], len(form.rows), form.total_value,
-        form.total_raw, form.total_state, bool(date) and isinstance(info["date"].value, str),
+        form.total_raw, form.total_state, _date_needed_reading(info["date"].value, date) if date else False,
         # Each coded value's state, as for scores: one bad cell, one finding.
         _state(kind_raw, kind), _state(text["year"], year), _state(text["group"], group),
         _state(text["field"], field_), _state(text["date"], date),
@@ -922,6 +922,15 @@ def frames(records: list[FormRecord]) -> tuple[pd.DataFrame, pd.DataFrame]:
     crit_df = crit_df.astype({"stt": "Int64", "standard": "float64", "score": "float64", "pos": "int64", "row": "int64",
                               "form_id": "int64"})
     return forms_df.set_index("form_id", drop=False), crit_df
+
+
+def _date_needed_reading(value: object, date: dt.date) -> bool:
+    """A date typed as text in any other way than 20/08/2024: worth telling how it was read.
+
+    FORM.md allows a date as text, day first; typed exactly so, there is nothing to tell (a
+    warning that says «20/08/2024» was read as 20/08/2024 only buries the ones that matter).
+    """
+    return isinstance(value, str) and clean(value) != date.strftime("%d/%m/%Y")
 
 
 def _state(typed: str, value: object) -> str:

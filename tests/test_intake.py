@@ -115,13 +115,18 @@ def test_kind_is_read_from_the_title_when_no_label_says_it(add, analysed):
 
 
 @pytest.mark.parametrize(
-    ("typed", "date"),
-    [("20/08/2024", dt.date(2024, 8, 20)), ("20-08-2024", dt.date(2024, 8, 20)), ("20.8.2024", dt.date(2024, 8, 20)),
-     ("ngày 5 tháng 9 năm 2024", dt.date(2024, 9, 5)), (dt.date(2024, 1, 31), dt.date(2024, 1, 31))],
+    ("typed", "date", "told"),
+    [("20/08/2024", dt.date(2024, 8, 20), False), ("20-08-2024", dt.date(2024, 8, 20), True),
+     ("20.8.2024", dt.date(2024, 8, 20), True), ("20/8/24", dt.date(2024, 8, 20), True),
+     ("ngày 5 tháng 8 năm 2024", dt.date(2024, 8, 5), True), (dt.date(2024, 1, 31), dt.date(2024, 1, 31), False)],
 )
-def test_dates_day_first(add, analysed, typed, date):
+def test_dates_day_first(add, analysed, typed, date, told):
+    """Text typed exactly as FORM.md shows a date (20/08/2024) is read without a word; any other
+    spelling is read too, with a warning that says which date it was taken to be."""
     add("a.xlsx", FormSpec(date=typed))
-    assert _one(analysed()).date == date
+    report = analysed()
+    assert _one(report).date == date
+    assert [c for _, c in codes(report)] == (["date-from-text"] if told else [])
 
 
 def test_workbook_without_a_form_is_one_finding(inputs, analysed):
