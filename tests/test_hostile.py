@@ -165,3 +165,12 @@ def test_read_workbook_never_raises_on_garbage(tmp_path, rules):
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8)
     result = read_workbook(InputFile(path, "g.xls", path.stat().st_size, 0.0), rules)
     assert [f.code for f in result.findings] == ["file-unreadable"]
+
+
+def test_zip_directory_pointing_outside_the_file(inputs, good, analysed):
+    """A central directory whose member starts past the end of the file: refused, not a crash."""
+    data = bytearray((inputs / "good.xlsx").read_bytes())
+    at = data.index(b"PK\x01\x02")  # the first member's directory entry
+    data[at + 42:at + 46] = (len(data) + 1000).to_bytes(4, "little")  # its local header's offset
+    (inputs / "lech.xlsx").write_bytes(bytes(data))
+    assert _only(analysed(), "lech.xlsx") == [("", "not-a-spreadsheet")]
