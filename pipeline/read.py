@@ -613,7 +613,7 @@ def _upper_font_cells(path: Path, sheet: str) -> set[tuple[int, int]]:
     with open(path, "rb") as fh:
         head = fh.read(8)
     cells: set[tuple[int, int]] = set()
-    if head.startswith(ZIP_MAGIC) and path.suffix.casefold() in (".xlsx", ".xlsm", ".xltx", ".xltm"):
+    if head.startswith(ZIP_MAGIC) and _is_ooxml(path):
         import openpyxl
 
         wb = openpyxl.load_workbook(path, read_only=True)
@@ -638,6 +638,10 @@ def _upper_font_cells(path: Path, sheet: str) -> set[tuple[int, int]]:
                     cells.add((r, c))
         book.release_resources()
     return cells
+
+
+def _is_ooxml(path: Path) -> bool:
+    return path.suffix.casefold() in (".xlsx", ".xlsm", ".xltx", ".xltm")
 
 
 def _fallback(path: Path):
@@ -704,16 +708,18 @@ def read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
     The file is read once: its bytes give the hash, the pre-checks and the parse.
     """
     data, refused = checked_bytes(file)
-    result = WorkbookRead(file, findings=[refused]) if refused else _read_workbook(file, rules)
+    result = WorkbookRead(file, findings=[refused]) if refused else _read_workbook(file, rules, data)
     result.sha256 = hashlib.sha256(data).hexdigest() if data is not None else _sha256(file.path)
     return result
 
 
-def _read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
+def _read_workbook(file: InputFile, rules: Rules, data: bytes | None = None) -> WorkbookRead:
     layout = _layout(rules)
+    # An .xlsx is parsed from the bytes already read; anything else from its path, which
+    # calamine opens itself: from a buffer it tells encrypted .xls and .ods less precisely.
+    given = data if data is not None and data.startswith(ZIP_MAGIC) and _is_ooxml(file.path) else None
     try:
-        # calamine opens the path itself: from a buffer it reports encrypted .xls less precisely.
-        return _read_sheets(file, _sheets_calamine(file.path), layout, rules)
+        return _read_sheets(file, _sheets_calamine(file.path, given), layout, rules)
     except (KeyboardInterrupt, SystemExit):
         raise
     except pc.PasswordError:
@@ -774,17 +780,21 @@ def _decode(obj: dict) -> object:
     return obj
 
 
+# Made once: a worker encodes, and the main process decodes, one text per workbook.
+_ENCODER = json.JSONEncoder(default=_encode, ensure_ascii=False, check_circular=False)
+_DECODER = json.JSONDecoder(object_hook=_decode)
+
+
 def to_text(wb: WorkbookRead) -> str:
     """A workbook's forms and findings as JSON (not pickle: the cache lives in a shared folder,
     and nothing read from it may run code)."""
     # vars(), not dataclasses.asdict(): no deep copy, the JSON encoder only reads.
-    return json.dumps({"forms": wb.forms, "findings": [vars(f) for f in wb.findings]}, default=_encode,
-                      ensure_ascii=False)
+    return _ENCODER.encode({"forms": wb.forms, "findings": [vars(f) for f in wb.findings]})
 
 
 def from_text(file: InputFile, text: str, sha256: str, strings: dict[str, str] | None = None) -> WorkbookRead:
     """``to_text`` undone; with ``strings``, texts already held elsewhere are shared (see _shared)."""
-    data = json.loads(text, object_hook=_decode)
+    data = _DECODER.decode(text)
     strings = {} if strings is None else strings
     forms = [_shared((row, crits), strings) for row, crits in data["forms"]]
     return WorkbookRead(file, forms, [Finding(**f) for f in data["findings"]], sha256)
