@@ -199,7 +199,7 @@ class Ledger:
                 (started_at, finished_at, json.dumps(changes, sort_keys=True)))
             return cur.lastrowid
 
-    def record(self, run: dict, files: list[dict], forms: list[dict], recognitions: list[Recognition],
+    def record(self, run: dict, files: list[dict], forms: Iterable[dict], recognitions: list[Recognition],
                imported: list[Recognition], years: list[int]) -> int:
         """One run, in one transaction: files and forms by content, recognitions of its years replaced."""
         with self.con:
@@ -214,12 +214,12 @@ class Ledger:
             run_id = cur.lastrowid
             self.con.executemany(
                 "INSERT OR IGNORE INTO files (path, sha256, size, mtime, outcome, first_run) VALUES (?,?,?,?,?,?)",
-                [(f["path"], f["sha256"], f["size"], f["mtime"], f["outcome"], run_id) for f in files])
+                ((f["path"], f["sha256"], f["size"], f["mtime"], f["outcome"], run_id) for f in files))
             self.con.executemany(
                 "INSERT OR IGNORE INTO forms (file_sha256, sheet, path, unit, unit_code, name, kind, grp, field, "
                 "year, total, scores, first_run) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(f["sha256"], f["sheet"], f["path"], f["unit"], f["unit_code"], f["name"], f["kind"], f["group"],
-                  f["field"], f["year"], f["total"], json.dumps(f["scores"]), run_id) for f in forms])
+                ((f["sha256"], f["sheet"], f["path"], f["unit"], f["unit_code"], f["name"], f["kind"], f["group"],
+                  f["field"], f["year"], f["total"], json.dumps(f["scores"]), run_id) for f in forms))
             # A year's recognitions are what its latest run decided: replace, never accumulate.
             self.con.executemany("DELETE FROM recognitions WHERE year = ? AND source = 'run'", [(y,) for y in years])
             self.con.execute("DELETE FROM recognitions WHERE source = 'import'")
