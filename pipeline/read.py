@@ -672,12 +672,13 @@ def _read_sheets(file: InputFile, sheets: Iterator[_Sheet], layout: _Layout, rul
                 upper = set()
             if upper:
                 grid = _Grid(sheet.rows, sheet.merged, upper)
-        any_data = any_data or any(v != "" and v is not None for row in grid.rows for v in row)
         got = _read_sheet(grid, sheet.name, file, layout)
         if isinstance(got, ParsedForm):
             out.forms.append(record(got, rules))
         elif isinstance(got, Finding):
             out.findings.append(got)
+        else:  # only a workbook where no sheet gave anything asks whether any held data
+            any_data = any_data or any(v != "" and v is not None for row in grid.rows for v in row)
     if not out.forms and not out.findings:
         if any_data:
             out.findings.append(finding("no-form-found", file.rel, expected=layout.header_names))
