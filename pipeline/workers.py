@@ -57,7 +57,7 @@ def _limit_memory(extra: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-GATHER_SECONDS = 0.004
+GATHER_SECONDS = 0.004  # how long results may gather while every worker has work queued
 GC_AFTER_OBJECTS = 200_000  # objects left alive since the last collection (see _serve)
 
 # Imported once in the fork server, so every worker starts ready to read (a tenth of a second).
@@ -119,7 +119,6 @@ def _context() -> mp.context.BaseContext:
     methods = mp.get_all_start_methods()
     if "forkserver" in methods and sys.platform != "darwin":
         ctx = mp.get_context("forkserver")
-        # Imported once in the fork server, so every worker forked from it starts ready to read.
         ctx.set_forkserver_preload(PRELOAD)
         return ctx
     return mp.get_context("spawn")
