@@ -6,19 +6,20 @@ import contextlib
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .findings import SKIPS, in_order
 from .ledger import LedgerError
 from .rules import DEFAULT_RULES, RulesError, load_rules
-from .run import BusyError, RunReport, check_files, run
 from .text import format_number
-from .workers import WorkerError
-from .write import OutputError
 
-# Library errors that mean "the run cannot go on"; problems in submitted files are findings.
-FATAL = (OutputError, WorkerError, LedgerError, BusyError)
+# The stages (pandas, pandera, the writer) are imported by the commands that use them, not
+# here: each worker process imports the program's main module again, which is this one, and
+# with pandas it took a second before the first file was read. `--help` is instant as well.
+if TYPE_CHECKING:
+    from .run import RunReport
 
 RULES_OPTION = click.option(
     "--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_RULES,
@@ -101,6 +102,8 @@ def run_cmd(inputs: Path, outputs: Path, rules_path: Path, year: int | None) -> 
     trong trang "Hồ sơ bị từ chối". Lệnh chỉ báo lỗi (mã thoát khác 0) khi
     không thể chạy: tệp quy định sai, không ghi được thư mục kết quả.
     """
+    from .run import FATAL, run
+
     rules = _rules(rules_path)
     with _progress_bar() as progress:
         try:
@@ -139,6 +142,7 @@ def demo_cmd(folder: Path, rules_path: Path) -> None:
 
     Ví dụ: pipeline demo --dir build/demo
     """
+    from .run import FATAL, run
     from .samples import write_samples
 
     rules = _rules(rules_path)
@@ -164,6 +168,8 @@ def check_cmd(files: tuple[Path, ...], rules_path: Path) -> None:
 
     Ví dụ: pipeline check inputs/van_ninh/ubnd_xa_van_thang.xlsx
     """
+    from .run import FATAL, check_files
+
     rules = _rules(rules_path)
     try:
         report = check_files(list(files), rules)

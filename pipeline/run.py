@@ -34,7 +34,7 @@ from .rules import Rules
 from .score import score
 from .table import rows
 from .validate import validate
-from .workers import warm_up
+from .workers import WorkerError, warm_up
 from .write import OutputError, write_year
 
 STAGING_PREFIX = ".dang_ghi-"
@@ -424,4 +424,7 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
     return report
 
 
-__all__ = ["BusyError", "LedgerError", "RunReport", "analyse", "check_files", "run"]
+# The errors that stop a run; everything wrong in a submitted file is a finding instead.
+FATAL = (OutputError, WorkerError, LedgerError, BusyError)
+
+__all__ = ["FATAL", "BusyError", "LedgerError", "RunReport", "analyse", "check_files", "run"]

@@ -130,19 +130,21 @@ class _Worker:
         self.proc = ctx.Process(target=_serve, args=(child, limits.memory_bytes), daemon=True)
         self.proc.start()
         child.close()
-        # A worker that cannot start (an unimportable module, no processes left) must stop the
-        # run with that reason, not be mistaken for one crashing file after another.
-        if not self.conn.poll(60) or self._ready() != "ready":
-            self.proc.kill()
-            raise WorkerError("Không khởi động được tiến trình đọc tệp (multiprocessing).")
         self.pending: deque[tuple[int, object]] = deque()  # given and not yet answered, in order
         self.since = time.monotonic()
 
-    def _ready(self) -> object:
+    def ready(self) -> _Worker:
+        """Wait until the worker has started (workers started together start side by side)."""
+        # A worker that cannot start (an unimportable module, no processes left) must stop the
+        # run with that reason, not be mistaken for one crashing file after another.
         try:
-            return self.conn.recv()
+            started = self.conn.poll(60) and self.conn.recv() == "ready"
         except (EOFError, OSError):
-            return None
+            started = False
+        if not started:
+            self.proc.kill()
+            raise WorkerError("Không khởi động được tiến trình đọc tệp (multiprocessing).")
+        return self
 
     @property
     def busy(self) -> bool:
@@ -180,8 +182,8 @@ def _pool(ctx, limits: Limits, size: int) -> list[_Worker]:
     with _POOL_LOCK:  # a warm-up thread may be starting them
         alive = [w for w in _POOL if w.proc.is_alive()]
         _POOL[:] = alive
-        while len(_POOL) < size:
-            _POOL.append(_Worker(ctx, limits))
+        started = [_Worker(ctx, limits) for _ in range(size - len(_POOL))]
+        _POOL.extend(w.ready() for w in started)
         return _POOL[:size]
 
 
@@ -283,7 +285,7 @@ def _replace_worker(w: _Worker, ctx, limits: Limits, start: bool = True) -> _Wor
     w.pending.clear()
     w.stop(kill=True)
     index = _POOL.index(w) if w in _POOL else None
-    new = _Worker(ctx, limits) if start else None
+    new = _Worker(ctx, limits).ready() if start else None
     if index is not None:
         if new is None:
             _POOL.pop(index)

@@ -158,6 +158,23 @@ def _leave_cycles(item: int) -> int:
     return item
 
 
+def test_workers_start_without_loading_the_stages(tmp_path):
+    """Every worker imports the program's main module again (multiprocessing does, for the
+    functions it may be sent). Under the `pipeline` command that is pipeline.cli: had it
+    imported pandas and pandera, reading would start a second later."""
+    import subprocess
+    import sys
+
+    (tmp_path / "probe.py").write_text(
+        "import sys\n\ndef loaded(_):\n"
+        "    return [m for m in ('pandas', 'pandera', 'openpyxl') if m in sys.modules]\n")
+    (tmp_path / "command.py").write_text(  # what the installed `pipeline` script runs, and a probe
+        "from pipeline.cli import main\nimport probe\nfrom pipeline.workers import isolated_map\n"
+        "if __name__ == '__main__':\n    print([r for _, r in isolated_map(probe.loaded, [0])])\n")
+    done = subprocess.run([sys.executable, "command.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "[[]]", done.stderr
+
+
 def test_read_workbook_never_raises_on_garbage(tmp_path, rules):
     from pipeline.discover import InputFile
 
