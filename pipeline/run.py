@@ -35,7 +35,7 @@ from .score import score
 from .table import rows
 from .validate import validate
 from .workers import WorkerError, warm_up
-from .write import OutputError, write_year
+from .write import OutputError, write_years
 
 STAGING_PREFIX = ".dang_ghi-"
 BACKUPS = ".sao_luu"
@@ -405,8 +405,7 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
                 # workbooks: the main thread mostly waits for them meanwhile.
                 with ThreadPoolExecutor(max_workers=1) as pool:
                     recorded = pool.submit(_record_apart, staging, report, rules, started, last)
-                    for result in report.years:
-                        report.written += write_year(result, staging, rules, today, inputs)
+                    report.written += write_years(report.years, staging, rules, today, inputs)
                     recorded.result()
                     timer.lap("write+ledger")
                 memo.save(staging, now, {wb.file.rel: wb.sha256 for wb in report.reads}, [*files, *extra],

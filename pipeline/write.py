@@ -658,8 +658,8 @@ def _subtitle(rules: Rules, result: YearResult, today: dt.date) -> str:
     return LABELS["subtitle"].format(province=rules.province, date=today.strftime("%d/%m/%Y"), n=files)
 
 
-def write_feedback(result: YearResult, inputs: Path, folder: Path) -> list[Path]:
-    """A phiếu phản hồi per rejected file, in ``<year>/phan_hoi/``, built in worker processes."""
+def _feedback_jobs(result: YearResult, inputs: Path, folder: Path) -> list[feedback.Job]:
+    """A phiếu phản hồi per rejected file, in ``<year>/phan_hoi/``."""
     by_file: dict[str, list[Finding]] = {}
     for f in in_order(result.findings):
         by_file.setdefault(f.file, []).append(f)
@@ -670,8 +670,14 @@ def write_feedback(result: YearResult, inputs: Path, folder: Path) -> list[Path]
             name += "_"
         names.add(name)
         jobs.append(feedback.Job(inputs / rel, rel, tuple(findings), folder / "phan_hoi" / f"{name}.xlsx"))
+    return jobs
+
+
+def write_feedback(jobs: list[feedback.Job]) -> list[Path]:
+    """The feedback workbooks, built in worker processes (each opens an untrusted file again)."""
     written = []
-    for index, done in isolated_map(feedback.build, jobs):
+    # One file per task: a handful of rejected files is spread over every worker.
+    for index, done in isolated_map(feedback.build, jobs, (), Limits(chunk=1)):
         if isinstance(done, str):
             written.append(Path(done))
         elif done.reason == "error":
@@ -771,32 +777,41 @@ def _group_jobs(folder: Path, result: YearResult, records: list, rules: Rules, t
     return jobs
 
 
-def write_year(result: YearResult, outputs: Path, rules: Rules, today: dt.date | None = None,
-               inputs: Path | None = None) -> list[Path]:
-    """Every output of one year; returns the paths written."""
+def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: dt.date | None = None,
+                inputs: Path | None = None) -> list[Path]:
+    """Every output of every year, in ``outputs/<year>/``; returns the paths written.
+
+    The workbooks of all years go to the workers as one batch, the largest first: a year with
+    a handful of late forms is built beside the main year's workbooks, not before them.
+    """
     today = today or dt.date.today()
-    folder = outputs / str(result.year)
-    written = []
+    written: list[Path] = []
     try:
         if inputs is not None:
-            written += write_feedback(result, inputs, folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        records = _records(result.forms)
-        subtitle = _subtitle(rules, result, today)
-        whole = replace(result, forms=result.forms.iloc[:0])  # built from records (see _group_jobs)
-        jobs = [_BookJob(folder / f"tong_hop_{result.year}.xlsx", None, whole, records, rules, today, subtitle),
-                *_group_jobs(folder, result, records, rules, today, subtitle)]
+            written += write_feedback([j for r in results for j in _feedback_jobs(r, inputs, outputs / str(r.year))])
+        jobs, csvs = [], []
+        for result in results:
+            folder = outputs / str(result.year)
+            folder.mkdir(parents=True, exist_ok=True)
+            records = _records(result.forms)
+            subtitle = _subtitle(rules, result, today)
+            whole = replace(result, forms=result.forms.iloc[:0])  # built from records (see _group_jobs)
+            jobs += [_BookJob(folder / f"tong_hop_{result.year}.xlsx", None, whole, records, rules, today, subtitle),
+                     *_group_jobs(folder, result, records, rules, today, subtitle)]
+            csvs.append((result, folder, records))
+            written += [folder / "ket_qua.csv", folder / "loi.csv"]
+        # One workbook per task, handed out as workers free up, the largest first (the sort is
+        # stable: a year's consolidated workbook goes before its groups').
+        jobs.sort(key=lambda job: -len(job.records))
         # The CSVs are written by a thread while the workers build the workbooks, which leaves
         # this thread nothing to do but wait for them.
         with ThreadPoolExecutor(max_workers=1) as side:
-            csvs = side.submit(write_csvs, result, folder, records)
-            # One workbook per task, handed out as workers free up: the consolidated one, the
-            # largest, first.
+            done_csvs = side.submit(lambda: [write_csvs(*c) for c in csvs])
             for index, done in isolated_map(build_book, jobs, (), Limits(chunk=1, seconds_per_file=3600)):
                 if isinstance(done, Failure):
                     raise OutputError(f"Không ghi được {jobs[index].path}: {done.detail or done.reason}.")
-            csvs.result()
-        written += [folder / "ket_qua.csv", folder / "loi.csv", *(job.path for job in jobs)]
+            done_csvs.result()
+        written += [job.path for job in jobs]
     except OSError as exc:
         raise OutputError(f"Không ghi được vào thư mục kết quả {outputs}: {exc.strerror or exc}.") from exc
     return written

@@ -76,6 +76,10 @@ def test_monthly_run_end_to_end(add, inputs, tmp_path, rules):
     # Forms of another year get their own folder; findings of no year go to the run's year.
     assert [r["name"] for r in read_csv(out / "2023" / "ket_qua.csv")] == ["UBND xã Vạn Giã"]
     assert read_csv(out / "2023" / "loi.csv") == []
+    assert sorted(p.relative_to(out / "2023").as_posix() for p in (out / "2023").rglob("*.xlsx")) == [
+        "theo_nhom/huyen_van_ninh_2023.xlsx", "tong_hop_2023.xlsx"]
+    assert sorted(p.name for p in (out / "2024" / "phan_hoi").iterdir()) == [
+        "cam_lam_nhieu.xlsx", "hong.xlsx", "thieu_nam.xlsx"]
 
     wb = openpyxl.load_workbook(out / "2024" / "tong_hop_2024.xlsx")
     assert wb.sheetnames[:2] == ["Tổng quan", "Tổng hợp"]
