@@ -130,6 +130,21 @@ def test_a_reader_crash_or_hang_costs_one_file(inputs, rules):
     assert results[1] == Failure("crash") and results[3] == Failure("timeout")
 
 
+def test_a_worker_that_replaces_a_crashed_one_gets_the_arguments_too():
+    """Arguments go to a worker with its first chunk only; its replacement needs them again."""
+    from pipeline.workers import Failure, Limits, isolated_map
+
+    items = ["a", "b", "abort", "c", "d", "e"]
+    results = dict(isolated_map(_with_suffix, items, ("+x",), Limits(chunk=2, workers=1)))
+    assert results == {0: "a+x", 1: "b+x", 2: Failure("crash"), 3: "c+x", 4: "d+x", 5: "e+x"}
+    assert dict(isolated_map(_with_suffix, ["f", "g", "h"], ("+y",), Limits(chunk=1, workers=1))) == {
+        0: "f+y", 1: "g+y", 2: "h+y"}  # a new call, new arguments, the same worker
+
+
+def _with_suffix(item: str, suffix: str) -> str:
+    return _misbehave(item) + suffix
+
+
 def _misbehave(item: str) -> str:
     import os
     import time
