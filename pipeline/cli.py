@@ -17,7 +17,7 @@ from .text import format_number
 
 # The stages (pandas, pandera, the writer) are imported by the commands that use them, not
 # here: each worker process imports the program's main module again, which is this one, and
-# with pandas it took a second before the first file was read. `--help` is instant as well.
+# with pandas it took over a second before the first file was read. `--help` is quick as well.
 if TYPE_CHECKING:
     from .run import RunReport
 
