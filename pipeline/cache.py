@@ -12,13 +12,12 @@ JSON, not pickle: the output folder is shared, and nothing read from it may run 
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from pathlib import Path
 
 from . import __version__
 from .discover import InputFile
-from .read import WorkbookRead, from_text, to_text
+from .read import WorkbookRead, file_sha256, from_text, to_text
 
 CACHE_NAME = ".bo_nho_dem.sqlite"
 
@@ -73,7 +72,7 @@ class ParseCache:
         if not row or row[0] != file.size or row[1] != file.mtime:
             return None
         try:
-            if hashlib.sha256(file.path.read_bytes()).hexdigest() != row[2]:
+            if file_sha256(file.path) != row[2]:
                 return None
             result = from_text(file, row[3], row[2], strings)
         except (OSError, TypeError, KeyError, ValueError):

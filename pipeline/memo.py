@@ -13,18 +13,14 @@ JSON, not pickle: the output folder is shared, and nothing read from it may run 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
 from .discover import InputFile, Skipped
+from .read import file_sha256
 
 MEMO_NAME = ".lan_chay_truoc.json"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def snapshot(key: dict, files: list[InputFile], skipped: list[Skipped]) -> dict:
@@ -49,7 +45,7 @@ def kept(outputs: Path, now: dict, files: list[InputFile]) -> dict | None:
             if (st.st_size, st.st_mtime_ns) != (size, mtime_ns):
                 return None
         # Same size and time: now the content, since a file can change and keep both.
-        if any(_sha256(f.path) != memo["files"][f.rel][2] for f in files):
+        if any(file_sha256(f.path) != memo["files"][f.rel][2] for f in files):
             return None
         return memo["summary"]
     except (OSError, ValueError, KeyError, TypeError, IndexError):
@@ -61,7 +57,7 @@ def save(staging: Path, now: dict, hashes: dict[str, str], files: list[InputFile
     """Record what this run saw and wrote (``written``: paths inside ``staging``)."""
     entries = {}
     for f in files:
-        digest = hashes.get(f.rel) or _sha256(f.path)
+        digest = hashes.get(f.rel) or file_sha256(f.path)
         entries[f.rel] = [f.size, f.mtime, digest]
     outputs = {}
     for path in written:

@@ -684,7 +684,8 @@ def _read_sheets(file: InputFile, sheets: Iterator[_Sheet], layout: _Layout, rul
     return out
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256, read in blocks: an input may be a 2 GB file that only looks like a workbook."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -707,7 +708,7 @@ def read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
     """
     data, refused = checked_bytes(file)
     result = WorkbookRead(file, findings=[refused]) if refused else _read_workbook(file, rules, data)
-    result.sha256 = hashlib.sha256(data).hexdigest() if data is not None else _sha256(file.path)
+    result.sha256 = hashlib.sha256(data).hexdigest() if data is not None else file_sha256(file.path)
     return result
 
 
@@ -843,7 +844,7 @@ def read_all(files: list[InputFile], rules: Rules, limits: Limits | None = None,
             result = WorkbookRead(files[index], findings=[
                 finding(code, files[index].rel, expected=f"{limits.seconds_per_file:g}")])
             try:
-                result.sha256 = _sha256(files[index].path)
+                result.sha256 = file_sha256(files[index].path)
             except OSError:
                 pass
         results[index] = result
