@@ -795,7 +795,7 @@ def from_text(file: InputFile, text: str, sha256: str, strings: dict[str, str] |
     """``to_text`` undone; with ``strings``, texts already held elsewhere are shared (see _shared)."""
     data = _DECODER.decode(text)
     strings = {} if strings is None else strings
-    forms = [_shared((row, crits), strings) for row, crits in data["forms"]]
+    forms = [_shared(form, strings) for form in data["forms"]]
     return WorkbookRead(file, forms, [Finding(**f) for f in data["findings"]], sha256)
 
 

@@ -114,15 +114,15 @@ def validate(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple
     forms, criteria = _prepare(forms, criteria, rules)
     out: list[Finding] = []
     failures = _failures(form_schema(rules), forms)
-    rows = _rows(forms, failures)
+    failing = _rows(forms, failures)
     for check, idx in failures:
         code, _, field = check.partition(":")
-        out.append(_form_finding(code, field, rows[idx], rules))
+        out.append(_form_finding(code, field, failing[idx], rules))
     failures = _failures(criteria_schema(rules), criteria)
-    rows = _rows(criteria, failures)
-    owners = _rows(forms, [("", rows[idx].form_id) for _, idx in failures])
+    failing = _rows(criteria, failures)
+    owners = _rows(forms, [("", failing[idx].form_id) for _, idx in failures])
     for check, idx in failures:
-        row = rows[idx]
+        row = failing[idx]
         out.append(_criterion_finding(check.partition(":")[0], row, owners[row.form_id]))
     errors = {(f.file, f.sheet) for f in out if f.is_error}
     forms["rejected"] = pd.Series(
