@@ -231,10 +231,12 @@ def shutdown() -> None:
         _POOL.pop().stop()
 
 
-def isolated_map(func: Callable, items: list, args: tuple = (), limits: Limits = Limits()) -> Iterator[tuple[int, object]]:
+def isolated_map(func: Callable, items: list, args: tuple = (), limits: Limits = Limits(),
+                 seconds: Callable[[object], float] | None = None) -> Iterator[tuple[int, object]]:
     """Yield (index, func(item, *args)) for every item, or (index, Failure) where it crashed or hung.
 
-    Results come in completion order. ``func`` must be a module-level function.
+    Results come in completion order. ``func`` must be a module-level function. ``seconds``
+    gives an item's own time limit, where items differ (else ``limits.seconds_per_file``).
     """
     if not items:
         return
@@ -282,7 +284,7 @@ def isolated_map(func: Callable, items: list, args: tuple = (), limits: Limits =
                         break
             now = time.monotonic()
             for w in list(workers):
-                if w.busy and now - w.since > limits.seconds_per_file:
+                if w.busy and now - w.since > (seconds(w.pending[0][1]) if seconds else limits.seconds_per_file):
                     yield from _refuse(workers, w, "timeout", queue, ctx, limits)
     finally:
         # A caller that stops early leaves workers mid-batch: they cannot be reused.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import numbers
 import os
 import re
@@ -22,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
 
 from . import feedback
 from .aggregate import YearResult, summarise
@@ -213,6 +216,69 @@ def date_line(place: str, day: dt.date) -> str:
     return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
 
 
+_COLUMN_NAMES = [xl_col_to_name(c) for c in range(16_384)]
+
+
+class _Sheet(Worksheet):
+    """xlsxwriter's worksheet with a short way in and out for the cells of the tables.
+
+    Nearly every cell written is a shared string, a number or a blank, each with a format: a
+    quarter of a million at 10 000 forms, and xlsxwriter's general path (argument conversion,
+    a bounds check per cell, attribute lists, escaping attributes that cannot need it) was half
+    the time of building a workbook. ``put_row`` stores a row's cells straight into the
+    worksheet's cell table and ``_write_cell`` writes those three kinds out directly; anything
+    else goes xlsxwriter's own way. The XML is byte for byte xlsxwriter's (tests/test_print.py
+    builds the outputs both ways and compares every part). Both reach into xlsxwriter's
+    internals, which is why the dependency is held below its next major version.
+    """
+
+    def put_row(self, row: int, cells: list[tuple[int, object, object]]) -> None:
+        """Cells (column, value, format), in column order: str, float or None (a blank)."""
+        if not cells or self.constant_memory or self._check_dimensions(row, cells[0][0]) \
+                or self._check_dimensions(row, cells[-1][0]):
+            for c, value, fmt in cells:
+                self._put_plain(row, c, value, fmt)
+            return
+        line, index, longest = self.table[row], self.str_table._get_shared_string_index, self.xls_strmax // 2
+        for c, value, fmt in cells:
+            if value is None:
+                line[c] = CellBlankTuple(fmt)
+            elif type(value) is str:
+                if len(value) > longest:  # maybe over Excel's limit: xlsxwriter truncates it
+                    self._put_plain(row, c, value, fmt)
+                else:
+                    line[c] = CellStringTuple(index(value), fmt)
+            elif math.isfinite(value):
+                line[c] = CellNumberTuple(value, fmt)
+            else:
+                self._put_plain(row, c, value, fmt)
+
+    def _put_plain(self, row: int, col: int, value: object, fmt) -> None:
+        if value is None:
+            self.write_blank(row, col, None, fmt)
+        elif type(value) is str:
+            self.write_string(row, col, value, fmt)
+        else:
+            self.write_number(row, col, value, fmt)
+
+    def _write_cell(self, row: int, col: int, cell) -> None:
+        fmt = cell.format
+        if fmt is not None:
+            kind = cell.__class__.__name__
+            if kind == "String" and not self.constant_memory:
+                self.fh.write(f'<c r="{_COLUMN_NAMES[col]}{row + 1}" s="{fmt._get_xf_index()}" t="s">'
+                              f'<v>{cell.string}</v></c>')
+                return
+            if kind == "Number":
+                self.fh.write(f'<c r="{_COLUMN_NAMES[col]}{row + 1}" s="{fmt._get_xf_index()}">'
+                              f'<v>{cell.number:.16G}</v></c>')
+                return
+            if kind == "Blank":
+                self.fh.write(f'<c r="{_COLUMN_NAMES[col]}{row + 1}" s="{fmt._get_xf_index()}"/>')
+                return
+        super()._write_cell(row, col, cell)
+
+
 class _Book:
     """An xlsxwriter workbook whose every sheet is laid out as an administrative document
     (Nghị định 30/2020/NĐ-CP): issuing body and national motto above, a centred title, the
@@ -257,7 +323,7 @@ class _Book:
             suffix = f" ({n})"
             candidate, n = clean[: 31 - len(suffix)] + suffix, n + 1
         self.sheet_names.add(candidate.casefold())
-        return self.wb.add_worksheet(candidate)
+        return self.wb.add_worksheet(candidate, worksheet_class=_Sheet)
 
     def _span(self, ws, row: int, first: int, last: int, text: str, fmt) -> None:
         if last > first:
@@ -351,23 +417,25 @@ class _Book:
         ws.set_footer("&C&\"Times New Roman\"&11Trang &P/&N")
 
     @staticmethod
-    def _row(ws, r: int, values: list[object], columns, text_fmt, num_fmts, special=None) -> None:
+    def _row(ws: _Sheet, r: int, values: list[object], columns, text_fmt, num_fmts, special=None) -> None:
         # The hot loop of every table (a quarter of a million cells at 10 000 forms): text and
         # plain numbers go straight through; anything else (NA, bools, numpy) the general way.
-        write_string, write_number = ws.write_string, ws.write_number
+        cells = []
+        add = cells.append
         for c, value in enumerate(values):
             kind = columns[c][2]
             t = type(value)
             if t is str and value:
-                write_string(r, c, value, text_fmt)
+                add((c, value, text_fmt))
             elif (t is float or t is int) and value == value and kind in num_fmts:
-                write_number(r, c, float(value), (special or {}).get(c, num_fmts[kind]))
+                add((c, float(value), (special or {}).get(c, num_fmts[kind])))
             elif _missing(value) or value == "":
-                ws.write_blank(r, c, None, num_fmts.get(kind, text_fmt))
+                add((c, None, num_fmts.get(kind, text_fmt)))
             elif kind in num_fmts and isinstance(value, numbers.Real) and not isinstance(value, bool):
-                write_number(r, c, float(value), (special or {}).get(c, num_fmts[kind]))
+                add((c, float(value), (special or {}).get(c, num_fmts[kind])))
             else:
-                write_string(r, c, str(value), text_fmt)
+                add((c, str(value), text_fmt))
+        ws.put_row(r, cells)
 
     def close(self) -> None:
         self.wb.close()
@@ -673,20 +741,6 @@ def _feedback_jobs(result: YearResult, inputs: Path, folder: Path) -> list[feedb
     return jobs
 
 
-def write_feedback(jobs: list[feedback.Job]) -> list[Path]:
-    """The feedback workbooks, built in worker processes (each opens an untrusted file again)."""
-    written = []
-    # One file per task: a handful of rejected files is spread over every worker.
-    for index, done in isolated_map(feedback.build, jobs, (), Limits(chunk=1)):
-        if isinstance(done, str):
-            written.append(Path(done))
-        elif done.reason == "error":
-            raise OutputError(f"Không ghi được phiếu phản hồi {jobs[index].target}: {done.detail}.")
-        # A file that crashes or hangs the reader a second time still has its findings in loi.csv
-        # and in the consolidated workbook; it gets no copy of itself.
-    return sorted(written)
-
-
 @dataclass(frozen=True)
 class _BookJob:
     """One output workbook to build in a worker process: the consolidated one, or a group's."""
@@ -777,41 +831,66 @@ def _group_jobs(folder: Path, result: YearResult, records: list, rules: Rules, t
     return jobs
 
 
+def _build(job: _BookJob | feedback.Job) -> str:
+    """Build one output workbook in a worker: a summary workbook, or a unit's feedback workbook."""
+    return feedback.build(job) if isinstance(job, feedback.Job) else build_book(job)
+
+
+# A feedback workbook opens an untrusted file again: it gets the reader's time limit. A summary
+# workbook is built from checked data; at 100 000 forms it takes a while.
+_FEEDBACK_SECONDS = Limits().seconds_per_file
+_BOOK_SECONDS = 3600.0
+
+
+def _seconds(job: _BookJob | feedback.Job) -> float:
+    return _FEEDBACK_SECONDS if isinstance(job, feedback.Job) else _BOOK_SECONDS
+
+
 def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: dt.date | None = None,
                 inputs: Path | None = None) -> list[Path]:
     """Every output of every year, in ``outputs/<year>/``; returns the paths written.
 
-    The workbooks of all years go to the workers as one batch, the largest first: a year with
-    a handful of late forms is built beside the main year's workbooks, not before them.
+    Every workbook, of every year, goes to the workers in one batch: the summary workbooks
+    largest first, so that a year with a handful of late forms is built beside the main year's
+    workbooks, not before them; then the feedback workbooks, which are small.
     """
     today = today or dt.date.today()
     written: list[Path] = []
     try:
-        if inputs is not None:
-            written += write_feedback([j for r in results for j in _feedback_jobs(r, inputs, outputs / str(r.year))])
-        jobs, csvs = [], []
+        books, csvs = [], []
         for result in results:
             folder = outputs / str(result.year)
             folder.mkdir(parents=True, exist_ok=True)
             records = _records(result.forms)
             subtitle = _subtitle(rules, result, today)
             whole = replace(result, forms=result.forms.iloc[:0])  # built from records (see _group_jobs)
-            jobs += [_BookJob(folder / f"tong_hop_{result.year}.xlsx", None, whole, records, rules, today, subtitle),
-                     *_group_jobs(folder, result, records, rules, today, subtitle)]
+            books += [_BookJob(folder / f"tong_hop_{result.year}.xlsx", None, whole, records, rules, today, subtitle),
+                      *_group_jobs(folder, result, records, rules, today, subtitle)]
             csvs.append((result, folder, records))
             written += [folder / "ket_qua.csv", folder / "loi.csv"]
-        # One workbook per task, handed out as workers free up, the largest first (the sort is
-        # stable: a year's consolidated workbook goes before its groups').
-        jobs.sort(key=lambda job: -len(job.records))
+        # The sort is stable: a year's consolidated workbook goes before its groups'.
+        books.sort(key=lambda job: -len(job.records))
+        notes = [j for r in results for j in _feedback_jobs(r, inputs, outputs / str(r.year))] if inputs else []
+        jobs: list[_BookJob | feedback.Job] = [*books, *notes]
+        feedback_written = []
         # The CSVs are written by a thread while the workers build the workbooks, which leaves
-        # this thread nothing to do but wait for them.
+        # this thread nothing to do but wait for them. One workbook per task, handed out as
+        # workers free up.
         with ThreadPoolExecutor(max_workers=1) as side:
             done_csvs = side.submit(lambda: [write_csvs(*c) for c in csvs])
-            for index, done in isolated_map(build_book, jobs, (), Limits(chunk=1, seconds_per_file=3600)):
-                if isinstance(done, Failure):
-                    raise OutputError(f"Không ghi được {jobs[index].path}: {done.detail or done.reason}.")
+            for index, done in isolated_map(_build, jobs, (), Limits(chunk=1), seconds=_seconds):
+                job = jobs[index]
+                if isinstance(job, _BookJob):
+                    if isinstance(done, Failure):
+                        raise OutputError(f"Không ghi được {job.path}: {done.detail or done.reason}.")
+                elif isinstance(done, str):
+                    feedback_written.append(Path(done))
+                elif done.reason == "error":
+                    raise OutputError(f"Không ghi được phiếu phản hồi {job.target}: {done.detail}.")
+                # A file that crashes or hangs the reader a second time still has its findings in
+                # loi.csv and in the consolidated workbook; it gets no feedback workbook.
             done_csvs.result()
-        written += [job.path for job in jobs]
+        written = sorted(feedback_written) + written + [job.path for job in books]
     except OSError as exc:
         raise OutputError(f"Không ghi được vào thư mục kết quả {outputs}: {exc.strerror or exc}.") from exc
     return written

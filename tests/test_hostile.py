@@ -141,6 +141,18 @@ def test_a_worker_that_replaces_a_crashed_one_gets_the_arguments_too():
         0: "f+y", 1: "g+y", 2: "h+y"}  # a new call, new arguments, the same worker
 
 
+def test_each_task_can_have_its_own_time_limit():
+    """One batch holds feedback workbooks (an untrusted file opened again: a minute at most) and
+    summary workbooks (an hour): a task is refused after its own limit, not the batch's."""
+    from pipeline.workers import Failure, Limits, isolated_map
+
+    items = ["slow", "hang", "ok"]
+    limits = {"slow": 30.0, "hang": 1.0, "ok": 1.0}
+    results = dict(isolated_map(_misbehave, items, (), Limits(chunk=1, workers=1, seconds_per_file=0.5),
+                                seconds=limits.get))
+    assert results == {0: "slow", 1: Failure("timeout"), 2: "ok"}
+
+
 def _with_suffix(item: str, suffix: str) -> str:
     return _misbehave(item) + suffix
 
@@ -153,6 +165,8 @@ def _misbehave(item: str) -> str:
         os.abort()
     if item == "hang":
         time.sleep(60)
+    if item == "slow":
+        time.sleep(1.5)  # longer than the batch's limit, within its own
     return item
 
 

@@ -135,3 +135,42 @@ def test_preview_converts_to_pdf(printed):
     assert result.exit_code == 0, result.output
     pdf = printed / "2024" / "pdf" / "tong_hop_2024.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_tables_are_written_byte_for_byte_as_xlsxwriter_writes_them(tmp_path, rules, monkeypatch):
+    """write._Sheet stores and writes table cells its own short way; the workbooks must be the
+    very ones xlsxwriter's own path gives (built here in this process, so that both ways run)."""
+    import zipfile
+
+    from xlsxwriter.worksheet import Worksheet
+
+    from pipeline import write
+    from pipeline.samples import write_samples
+
+    class Plain(Worksheet):  # every cell through xlsxwriter's public methods
+        _put_plain = write._Sheet._put_plain
+
+        def put_row(self, row, cells):
+            for c, value, fmt in cells:
+                self._put_plain(row, c, value, fmt)
+
+    def serial(func, items, args=(), limits=None, seconds=None):
+        return ((i, func(item, *args)) for i, item in enumerate(items))
+
+    monkeypatch.setattr(write, "isolated_map", serial)
+    write_samples(tmp_path / "inputs", rules)
+    run(tmp_path / "inputs", tmp_path / "short", rules, today=dt.date(2024, 9, 5))
+    monkeypatch.setattr(write, "_Sheet", Plain)
+    run(tmp_path / "inputs", tmp_path / "plain", rules, today=dt.date(2024, 9, 5))
+
+    books = sorted(p.relative_to(tmp_path / "short") for p in (tmp_path / "short").rglob("*.xlsx"))
+    assert len(books) >= 5 and sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain").rglob("*.xlsx")) == books
+    cells = 0
+    for rel in books:
+        with zipfile.ZipFile(tmp_path / "short" / rel) as a, zipfile.ZipFile(tmp_path / "plain" / rel) as b:
+            assert a.namelist() == b.namelist()
+            for name in a.namelist():
+                if name != "docProps/core.xml":  # the time of writing
+                    assert a.read(name) == b.read(name), (str(rel), name)
+            cells += sum(a.read(n).count(b"<c ") for n in a.namelist() if n.startswith("xl/worksheets/"))
+    assert cells > 2000  # the tables themselves were compared, not only empty sheets
