@@ -220,38 +220,44 @@ _COLUMN_NAMES = [xl_col_to_name(c) for c in range(16_384)]
 
 
 class _Sheet(Worksheet):
-    """xlsxwriter's worksheet with a short way in and out for the cells of the tables.
+    """xlsxwriter's worksheet, with a compact store and a short way out for the tables' rows.
 
     Nearly every cell written is a shared string, a number or a blank, each with a format: a
-    quarter of a million at 10 000 forms, and xlsxwriter's general path (argument conversion,
-    a bounds check per cell, attribute lists, escaping attributes that cannot need it) was half
-    the time of building a workbook. ``put_row`` stores a row's cells straight into the
-    worksheet's cell table and ``_write_cell`` writes those three kinds out directly; anything
-    else goes xlsxwriter's own way. The XML is byte for byte xlsxwriter's (tests/test_print.py
-    builds the outputs both ways and compares every part). Both reach into xlsxwriter's
-    internals, which is why the dependency is held below its next major version.
+    quarter of a million at 10 000 forms, three million in the consolidated workbook at
+    100 000. xlsxwriter keeps one named tuple per cell in a dict per row, and its general path
+    (argument conversion, a bounds check per cell, attribute lists, escaping attributes that
+    cannot need it) was half the time of building a workbook. ``put_row`` keeps a row as three
+    tuples instead (columns, values, formats; the first and last shared by every row alike),
+    a sixth of the memory, and ``_write_rows`` writes those rows out directly. Every other cell
+    goes xlsxwriter's own way.
+
+    The XML is byte for byte xlsxwriter's own (tests/test_print.py builds the outputs both ways
+    and compares every part). This reaches into xlsxwriter's internals, which is why the
+    dependency is held below its next major version.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._packed: dict[int, tuple[tuple, tuple, tuple]] = {}  # row -> (columns, values, formats)
+        self._shapes: dict[tuple, tuple] = {}  # one tuple object per distinct columns or formats
+
     def put_row(self, row: int, cells: list[tuple[int, object, object]]) -> None:
-        """Cells (column, value, format), in column order: str, float or None (a blank)."""
-        if not cells or self.constant_memory or self._check_dimensions(row, cells[0][0]) \
-                or self._check_dimensions(row, cells[-1][0]):
+        """Cells (column, value, format) in column order, each value str, float or None (a blank);
+        the row's only cells, or the first: a later write to one of them takes its place."""
+        longest = self.xls_strmax // 2
+        if (not cells or self.constant_memory or self.table.get(row) or row in self._packed
+                or self._check_dimensions(row, cells[0][0]) or self._check_dimensions(row, cells[-1][0])
+                or any(fmt is None or (type(v) is str and len(v) > longest)  # Excel's limit: xlsxwriter truncates
+                       or (type(v) is float and not math.isfinite(v)) for _, v, fmt in cells)):
             for c, value, fmt in cells:
                 self._put_plain(row, c, value, fmt)
             return
-        line, index, longest = self.table[row], self.str_table._get_shared_string_index, self.xls_strmax // 2
-        for c, value, fmt in cells:
-            if value is None:
-                line[c] = CellBlankTuple(fmt)
-            elif type(value) is str:
-                if len(value) > longest:  # maybe over Excel's limit: xlsxwriter truncates it
-                    self._put_plain(row, c, value, fmt)
-                else:
-                    line[c] = CellStringTuple(index(value), fmt)
-            elif math.isfinite(value):
-                line[c] = CellNumberTuple(value, fmt)
-            else:
-                self._put_plain(row, c, value, fmt)
+        index = self.str_table._get_shared_string_index
+        cols, values, fmts = zip(*cells, strict=True)
+        shape = self._shapes.setdefault
+        # Strings become their shared-string index (an int), as xlsxwriter stores them; numbers are floats.
+        self._packed[row] = (shape(cols, cols), tuple([index(v) if type(v) is str else v for v in values]),
+                             shape(fmts, fmts))
 
     def _put_plain(self, row: int, col: int, value: object, fmt) -> None:
         if value is None:
@@ -260,6 +266,74 @@ class _Sheet(Worksheet):
             self.write_string(row, col, value, fmt)
         else:
             self.write_number(row, col, value, fmt)
+
+    def _unpack(self, row: int) -> None:
+        """A packed row as xlsxwriter's own cells (for what reads them: chart data)."""
+        cols, values, fmts = self._packed.pop(row)
+        line = self.table[row]
+        for c, v, f in zip(cols, values, fmts, strict=True):
+            if c not in line:  # a cell written after the row's put_row has the last word
+                line[c] = CellBlankTuple(f) if v is None else (
+                    CellStringTuple(v, f) if type(v) is int else CellNumberTuple(v, f))
+
+    def _get_range_data(self, row_start, col_start, row_end, col_end):
+        for row in [r for r in self._packed if row_start <= r <= row_end]:
+            self._unpack(row)
+        return super()._get_range_data(row_start, col_start, row_end, col_end)
+
+    def _calculate_spans(self) -> None:
+        # xlsxwriter's, over the packed rows as well.
+        spans, low, high = {}, None, None
+        table, comments, packed = self.table, self.comments, self._packed
+        for row in range(self.dim_rowmin, self.dim_rowmax + 1):
+            used = [*table[row]] if row in table else []
+            if row in packed:
+                cols = packed[row][0]
+                used += [cols[0], cols[-1]]
+            if row in comments:
+                used += [*comments[row]]
+            if used:
+                low, high = (min(used), max(used)) if low is None else (min(low, *used), max(high, *used))
+            if (row + 1) % 16 == 0 or row == self.dim_rowmax:
+                if low is not None:
+                    spans[row // 16] = f"{low + 1}:{high + 1}"
+                    low = None
+        self.row_spans = spans
+
+    def _write_rows(self) -> None:
+        # xlsxwriter's, with packed rows written here and every other cell by _write_cell.
+        self._calculate_spans()
+        table, info, comments, packed, spans = self.table, self.row_info, self.comments, self._packed, self.row_spans
+        write, names = self.fh.write, _COLUMN_NAMES
+        for row in range(self.dim_rowmin, self.dim_rowmax + 1):
+            cells = table.get(row)
+            if not (cells or row in packed or row in info or row in comments):
+                continue
+            span = spans.get(row // 16)
+            if not (cells or row in packed):
+                self._write_empty_row(row, span, info.get(row))
+                continue
+            self._write_row(row, span, info.get(row))
+            if row in packed:
+                if cells:  # cells written after put_row: merged in, each in its column's place
+                    self._unpack(row)
+                else:
+                    n = row + 1
+                    out = []
+                    for c, v, f in zip(*packed[row], strict=True):
+                        if v is None:
+                            out.append(f'<c r="{names[c]}{n}" s="{f._get_xf_index()}"/>')
+                        elif type(v) is int:
+                            out.append(f'<c r="{names[c]}{n}" s="{f._get_xf_index()}" t="s"><v>{v}</v></c>')
+                        else:
+                            out.append(f'<c r="{names[c]}{n}" s="{f._get_xf_index()}"><v>{v:.16G}</v></c>')
+                    out.append("</row>")
+                    write("".join(out))
+                    continue
+            line = table[row]
+            for col in sorted(line):
+                self._write_cell(row, col, line[col])
+            write("</row>")
 
     def _write_cell(self, row: int, col: int, cell) -> None:
         fmt = cell.format
