@@ -210,6 +210,11 @@ def warm_up(limits: Limits = Limits()) -> None:
     _WARMING.start()
 
 
+def worker_pids() -> list[int]:
+    """The process ids of the live pooled workers."""
+    return [w.proc.pid for w in list(_POOL) if w.proc.pid is not None]
+
+
 def peak_memory_bytes() -> int | None:
     """The largest peak resident memory among the live workers (Linux; None elsewhere)."""
     peaks = []

@@ -22,3 +22,5 @@ def test_bench_reports_stages_ratios_and_writes_json(tmp_path, monkeypatch):
     assert data["rerun_unchanged_seconds"] > 0 and data["rerun_kept_outputs"] is True
     assert data["rerun_one_file_changed_seconds"] > 0
     assert data["memory"]["main_mb"] > 0 and data["memory"]["worker_mb"] > 0
+    # Sampled while the run went on: the main process and its workers together.
+    assert data["memory"]["all_processes_mb"] > data["memory"]["worker_mb"]
