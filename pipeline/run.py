@@ -353,7 +353,7 @@ def _return_freed_memory() -> None:
 
     Reading and checking 100 000 forms frees a few hundred megabytes of intermediate rows and
     frames, and glibc's allocator keeps freed memory for reuse: the main process then held
-    870 MB while the workers built the workbooks, 520 MB after this. (Linux only; elsewhere
+    870 MB when the workbooks were begun, about 500 MB after this. (Linux only; elsewhere
     a no-op.)
     """
     if not sys.platform.startswith("linux"):

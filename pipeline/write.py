@@ -944,7 +944,7 @@ def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: d
             written += [folder / "ket_qua.csv", folder / "loi.csv"]
         # The sort is stable: a year's consolidated workbook goes before its groups'.
         books.sort(key=lambda job: -len(job.records))
-        notes = [j for r in results for j in _feedback_jobs(r, inputs, outputs / str(r.year))] if inputs else []
+        notes = [j for r in results for j in _feedback_jobs(r, inputs, outputs / str(r.year))] if inputs is not None else []
         jobs: list[_BookJob | feedback.Job] = [*books, *notes]
         feedback_written = []
         # The CSVs are written by a thread while the workers build the workbooks, which leaves
