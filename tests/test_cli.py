@@ -50,6 +50,9 @@ def test_monthly_run_end_to_end(add, inputs, tmp_path, rules):
 
     rows = read_csv(out / "2024" / "ket_qua.csv")
     assert list(rows[0]) == KET_QUA
+    # As Excel on Windows opens it with the Vietnamese letters intact: a BOM, then CRLF lines.
+    raw = (out / "2024" / "ket_qua.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbffile,sheet,") and raw.count(b"\r\n") == len(rows) + 1
     by_name = {r["name"]: r for r in rows}
     assert set(by_name) == {"UBND xã Vạn Thắng", "UBND xã Vạn Phú", "Hội Nông dân xã Vạn Long", "Trần Thị Mai"}
     assert by_name["UBND xã Vạn Thắng"] == {
