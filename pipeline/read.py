@@ -105,7 +105,7 @@ class ParsedForm:
 FormRecord = tuple[tuple, list[tuple]]
 
 
-@dataclass
+@dataclass(slots=True)  # one per file, kept for the whole run
 class WorkbookRead:
     file: InputFile
     forms: list[FormRecord] = field(default_factory=list)

@@ -209,7 +209,7 @@ def test_read_workbook_never_raises_on_garbage(tmp_path, rules):
 
     path = tmp_path / "g.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8)
-    result = read_workbook(InputFile(path, "g.xls", path.stat().st_size, 0.0), rules)
+    result = read_workbook(InputFile.at(path, "g.xls", path.stat().st_size, 0.0), rules)
     assert [f.code for f in result.findings] == ["file-unreadable"]
 
 
