@@ -363,7 +363,7 @@ def _return_freed_memory() -> None:
         pass
 
 
-def _record_apart(staging: Path, report: RunReport, rules: Rules, started: dt.datetime, last: dict | None) -> None:
+def _record_in_ledger(staging: Path, report: RunReport, rules: Rules, started: dt.datetime, last: dict | None) -> None:
     """Record the run in the staged ledger, on a connection of its own."""
     ledger = Ledger(staging / LEDGER_NAME)
     try:
@@ -422,7 +422,7 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
                 # the workers built), its rows and its JSON took 100 MB of the main process at
                 # 100 000 forms just as the workers held their largest workbooks; in turn, it costs
                 # about 0.2 s at 10 000 forms.
-                _record_apart(staging, report, rules, started, last)
+                _record_in_ledger(staging, report, rules, started, last)
                 # Each form's outcome, this run's and the last's, was for the ledger only.
                 report.results, last = {}, None
                 _return_freed_memory()
