@@ -8,12 +8,10 @@ previous outputs and the ledger as they were. A lock file keeps two runs from in
 
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
 import gc
 import os
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,7 +33,7 @@ from .rules import Rules
 from .score import score
 from .table import rows
 from .validate import validate
-from .workers import WorkerError, warm_up
+from .workers import WorkerError, return_freed_memory, warm_up
 from .write import OutputError, write_years
 
 STAGING_PREFIX = ".dang_ghi-"
@@ -347,22 +345,6 @@ def _record(ledger: Ledger, report: RunReport, rules: Rules, started: dt.datetim
     )
 
 
-def _return_freed_memory() -> None:
-    """Give back to the system what the analysis freed, before the workbooks are built.
-
-    Reading and checking 100 000 forms frees a few hundred megabytes of intermediate rows and
-    frames, and glibc's allocator keeps freed memory for reuse: the main process then held
-    870 MB when the workbooks were begun, about 500 MB after this. (Linux only; elsewhere
-    a no-op.)
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-        pass
-
-
 def _record_in_ledger(staging: Path, report: RunReport, rules: Rules, started: dt.datetime, last: dict | None) -> None:
     """Record the run in the staged ledger, on a connection of its own."""
     ledger = Ledger(staging / LEDGER_NAME)
@@ -425,7 +407,7 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
                 _record_in_ledger(staging, report, rules, started, last)
                 # Each form's outcome, this run's and the last's, was for the ledger only.
                 report.results, last = {}, None
-                _return_freed_memory()
+                return_freed_memory()
                 report.written += write_years(report.years, staging, rules, today, inputs)
                 timer.lap("write+ledger")
                 memo.save(staging, now, {wb.file.rel: wb.sha256 for wb in report.reads}, [*files, *extra],

@@ -11,6 +11,7 @@ and the rest of its chunk goes on in another worker.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import gc
 import importlib
 import multiprocessing as mp
@@ -208,6 +209,21 @@ def warm_up(limits: Limits = Limits()) -> None:
     global _WARMING
     _WARMING = threading.Thread(target=start, name="warm-up", daemon=True)
     _WARMING.start()
+
+
+def return_freed_memory() -> None:
+    """Give back to the system what this process has freed (glibc keeps it for reuse otherwise).
+
+    A run frees a few hundred megabytes at 100 000 forms: the rows and frames of the analysis,
+    the pickled workbook jobs sent to the workers. Held, they added to what the workers hold
+    while they build the workbooks. (Linux with glibc only; elsewhere nothing happens.)
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        pass
 
 
 def worker_pids() -> list[int]:
