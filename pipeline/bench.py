@@ -58,18 +58,35 @@ def _peak_mb() -> dict[str, float]:
     return {"main_mb": round(me, 1), "worker_mb": round(max(ended, live), 1)}
 
 
+def _rss_bytes(pid: int) -> int:
+    """A process's resident memory."""
+    with open(f"/proc/{pid}/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _pss_bytes(pid: int) -> int:
+    """A process's proportional set size: its own pages, and its share of pages it shares."""
+    with open(f"/proc/{pid}/smaps_rollup") as fh:
+        for line in fh:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 class _SummedPeak:
-    """The largest sum of the resident memory of this process and its workers, sampled every
-    20 ms while the block runs (Linux; 0 elsewhere). Pages the workers share with each other
-    (the modules their fork server loaded) count once per process: an upper bound."""
+    """The largest sum of the memory of this process and its workers, sampled while the block
+    runs (Linux; 0 elsewhere). Two sums: resident memory (``mb``), in which the pages that the
+    workers share (the modules their fork server loaded) count once per process, an upper
+    bound; and proportional memory (``pss_mb``), in which they are divided among the processes
+    sharing them: what the run takes from the machine."""
 
     def __init__(self) -> None:
-        self.mb = 0.0
+        self.mb = self.pss_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="memory-sampler", daemon=True)
 
     def __enter__(self) -> _SummedPeak:
-        if Path("/proc/self/statm").exists():
+        if Path("/proc/self/smaps_rollup").exists():
             self._thread.start()
         return self
 
@@ -79,16 +96,28 @@ class _SummedPeak:
             self._thread.join()
 
     def _sample(self) -> None:
-        page = os.sysconf("SC_PAGE_SIZE")
+        top, pss_at = 0, 0.0
         while not self._stop.wait(0.02):
-            total = 0
-            for pid in [os.getpid(), *worker_pids()]:
-                try:
-                    with open(f"/proc/{pid}/statm") as fh:
-                        total += int(fh.read().split()[1]) * page
-                except (OSError, ValueError, IndexError):  # a worker that just ended
-                    continue
-            self.mb = max(self.mb, round(total / 1024**2, 1))
+            pids = [os.getpid(), *worker_pids()]
+            resident = sum(self._read(_rss_bytes, pids))
+            top = max(top, resident)
+            self.mb = round(top / 1024**2, 1)
+            # Proportional memory costs a walk of the page tables to read (milliseconds at a
+            # few hundred megabytes): read only near the resident peak, five times a second.
+            now = time.monotonic()
+            if resident >= 0.95 * top and now - pss_at >= 0.2:
+                pss_at = now
+                self.pss_mb = max(self.pss_mb, round(sum(self._read(_pss_bytes, pids)) / 1024**2, 1))
+
+    @staticmethod
+    def _read(measure, pids: list[int]) -> list[int]:
+        out = []
+        for pid in pids:
+            try:
+                out.append(measure(pid))
+            except (OSError, ValueError, IndexError):  # a worker that just ended
+                continue
+        return out
 
 
 def _typical_intake(files, rules: Rules) -> float:
@@ -134,7 +163,8 @@ def bench(n: int, workdir: Path, rules: Rules, baseline: bool = True) -> dict:
     stages = {k: round(v, 3) for k, v in timer.seconds.items()}
     result = {
         "forms": forms, "files": report.files_read, "seconds": round(total, 2),
-        "forms_per_second": round(forms / total), "stages": stages, "memory": {**_peak_mb(), "all_processes_mb": summed.mb},
+        "forms_per_second": round(forms / total), "stages": stages, "memory": {**_peak_mb(), "all_processes_mb": summed.mb,
+                                                         "all_processes_pss_mb": summed.pss_mb},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
     }
     files, _ = discover(inputs)

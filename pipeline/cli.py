@@ -300,7 +300,8 @@ def bench_cmd(n: int, folder: Path, no_baseline: bool, rules_path: Path) -> None
     click.echo(f"{'tổng':<12}{result['seconds']:>9.2f}{result['forms_per_second']:>16,}")
     click.echo(f"Bộ nhớ đỉnh: tiến trình chính {result['memory']['main_mb']} MB, "
                f"tiến trình đọc {result['memory']['worker_mb']} MB; "
-               f"mọi tiến trình cùng lúc {result['memory']['all_processes_mb']} MB.")
+               f"mọi tiến trình cùng lúc {result['memory']['all_processes_mb']} MB "
+               f"(chia đều phần dùng chung: {result['memory']['all_processes_pss_mb']} MB).")
     click.echo(f"Đọc (intake) / đọc trơn bằng python-calamine: {result['intake_vs_bare_calamine']}×.")
     if "speedup_vs_typical" in result:
         click.echo(f"Cách thông thường (pandas.read_excel + openpyxl): {result['typical_end_to_end_seconds']} giây; "

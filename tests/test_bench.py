@@ -24,3 +24,5 @@ def test_bench_reports_stages_ratios_and_writes_json(tmp_path, monkeypatch):
     assert data["memory"]["main_mb"] > 0 and data["memory"]["worker_mb"] > 0
     # Sampled while the run went on: the main process and its workers together.
     assert data["memory"]["all_processes_mb"] > data["memory"]["worker_mb"]
+    # Shared pages divided among the processes that share them: less than the resident sum.
+    assert 0 < data["memory"]["all_processes_pss_mb"] < data["memory"]["all_processes_mb"]
