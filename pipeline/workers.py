@@ -253,11 +253,13 @@ def shutdown() -> None:
 
 
 def isolated_map(func: Callable, items: list, args: tuple = (), limits: Limits = Limits(),
-                 seconds: Callable[[object], float] | None = None) -> Iterator[tuple[int, object]]:
+                 seconds: Callable[[object], float] | None = None,
+                 started: Callable[[], None] | None = None) -> Iterator[tuple[int, object]]:
     """Yield (index, func(item, *args)) for every item, or (index, Failure) where it crashed or hung.
 
     Results come in completion order. ``func`` must be a module-level function. ``seconds``
     gives an item's own time limit, where items differ (else ``limits.seconds_per_file``).
+    ``started`` is called once every worker has been handed its first task.
     """
     if not items:
         return
@@ -284,6 +286,9 @@ def isolated_map(func: Callable, items: list, args: tuple = (), limits: Limits =
                             yield from _refuse(workers, w, "crash", queue, ctx, limits)
                         else:
                             workers[i] = _replace_worker(w, ctx, limits)
+            if started is not None:
+                started()
+                started = None
             busy = {w.conn: w for w in workers if w.busy}
             if size > 1 and all(len(w.pending) > size for w in busy.values()):
                 # Every worker has more than a chunk still to do: let results gather for a few

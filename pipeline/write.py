@@ -953,11 +953,12 @@ def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: d
         # this thread nothing to do but wait for them. One workbook per task, handed out as
         # workers free up.
         with ThreadPoolExecutor(max_workers=1) as side:
-            # Then the memory that making the CSVs and sending the largest jobs took is given
-            # back: by then the workers are building the largest workbooks (at 100 000 forms,
-            # the main process held 120 MB more without this).
             done_csvs = side.submit(lambda: ([write_csvs(*c) for c in csvs], return_freed_memory()))
-            for index, done in isolated_map(_build, jobs, (), Limits(chunk=1), seconds=_seconds):
+            # What pickling the largest jobs for the workers took is given back as soon as they
+            # are sent, and what the CSVs took once they are written: at 100 000 forms, the main
+            # process otherwise held 120 MB more while the workers built the largest workbooks.
+            for index, done in isolated_map(_build, jobs, (), Limits(chunk=1), seconds=_seconds,
+                                            started=return_freed_memory):
                 job = jobs[index]
                 if isinstance(job, _BookJob):
                     if isinstance(done, Failure):

@@ -166,7 +166,7 @@ def test_tables_are_written_byte_for_byte_as_xlsxwriter_writes_them(tmp_path, ru
     very ones xlsxwriter's own path gives (built here in this process, so that both ways run)."""
     from pipeline.samples import write_samples
 
-    def serial(func, items, args=(), limits=None, seconds=None):
+    def serial(func, items, args=(), limits=None, seconds=None, started=None):
         return ((i, func(item, *args)) for i, item in enumerate(items))
 
     monkeypatch.setattr(write, "isolated_map", serial)
