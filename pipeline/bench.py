@@ -86,7 +86,7 @@ class _SummedPeak:
         self._thread = threading.Thread(target=self._sample, name="memory-sampler", daemon=True)
 
     def __enter__(self) -> _SummedPeak:
-        if Path("/proc/self/smaps_rollup").exists():
+        if Path("/proc/self/statm").exists():  # without smaps_rollup (Linux < 4.14), no proportional sum
             self._thread.start()
         return self
 

@@ -153,6 +153,21 @@ def test_each_task_can_have_its_own_time_limit():
     assert results == {0: "slow", 1: Failure("timeout"), 2: "ok"}
 
 
+def test_the_caller_hears_when_every_worker_has_its_first_task():
+    """write_years gives back the memory that pickling the largest jobs took as soon as they are
+    sent, before any result comes back."""
+    from pipeline.workers import Limits, isolated_map
+
+    calls, results, seen_at_first_result = [], {}, None
+    for index, result in isolated_map(_misbehave, ["a", "b", "c", "d"], (), Limits(chunk=1),
+                                      started=lambda: calls.append(len(calls))):
+        if seen_at_first_result is None:
+            seen_at_first_result = list(calls)
+        results[index] = result
+    assert seen_at_first_result == [0] and calls == [0]  # once, before the first result
+    assert results == {0: "a", 1: "b", 2: "c", 3: "d"}
+
+
 def _with_suffix(item: str, suffix: str) -> str:
     return _misbehave(item) + suffix
 
