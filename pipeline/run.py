@@ -289,7 +289,7 @@ def _file_rows(report: RunReport) -> list[dict]:
 
 def _form_rows(report: RunReport) -> Iterator[dict]:
     # Yielded, not listed: the ledger inserts them one by one, and 100 000 dicts held at once
-    # while the workbooks are written were a tenth of the main process's peak memory.
+    # were a tenth of the main process's peak memory.
     wanted = ["sha256", "sheet", "file", "unit", "unit_code", "name", "kind", "group", "field", "year", "total",
               "scores"]
     for y in report.years:

@@ -234,9 +234,9 @@ def worker_pids() -> list[int]:
 def peak_memory_bytes() -> int | None:
     """The largest peak resident memory among the live workers (Linux; None elsewhere)."""
     peaks = []
-    for w in _POOL:
+    for pid in worker_pids():
         try:
-            with open(f"/proc/{w.proc.pid}/status") as fh:
+            with open(f"/proc/{pid}/status") as fh:
                 peaks += [int(line.split()[1]) * 1024 for line in fh if line.startswith("VmHWM:")]
         except (OSError, ValueError, IndexError):
             continue

@@ -952,8 +952,13 @@ def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: d
         # The CSVs are written by a thread while the workers build the workbooks, which leaves
         # this thread nothing to do but wait for them. One workbook per task, handed out as
         # workers free up.
+        def csv_files() -> None:
+            for c in csvs:
+                write_csvs(*c)
+            return_freed_memory()
+
         with ThreadPoolExecutor(max_workers=1) as side:
-            done_csvs = side.submit(lambda: ([write_csvs(*c) for c in csvs], return_freed_memory()))
+            done_csvs = side.submit(csv_files)
             # What pickling the largest jobs for the workers took is given back as soon as they
             # are sent, and what the CSVs took once they are written: at 100 000 forms, the main
             # process otherwise held 120 MB more while the workers built the largest workbooks.
