@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .findings import SKIPS, in_order
-from .ledger import LedgerError
-from .rules import DEFAULT_RULES, RulesError, load_rules
-from .text import format_number
+from pipeline.core.findings import SKIPS, in_order
+from pipeline.core.rules import DEFAULT_RULES, RulesError, load_rules
+from pipeline.core.text import format_number
+from pipeline.state.ledger import LedgerError
 
 # The stages (pandas, pandera, the writer) are imported by the commands that use them, not
 # here: each worker process imports the program's main module again, which is this one, and
 # with pandas it took over a second before the first file was read. `--help` is quick as well.
 if TYPE_CHECKING:
-    from .run import RunReport
+    from pipeline.run import RunReport
 
 RULES_OPTION = click.option(
     "--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_RULES,
@@ -102,7 +102,7 @@ def run_cmd(inputs: Path, outputs: Path, rules_path: Path, year: int | None) -> 
     trong trang "Hồ sơ bị từ chối". Lệnh chỉ báo lỗi (mã thoát khác 0) khi
     không thể chạy: tệp quy định sai, không ghi được thư mục kết quả.
     """
-    from .run import FATAL, run
+    from pipeline.run import FATAL, run
 
     rules = _rules(rules_path)
     with _progress_bar() as progress:
@@ -122,7 +122,7 @@ def templates_cmd(outputs: Path, rules_path: Path) -> None:
 
     Ví dụ: pipeline templates --outputs outputs
     """
-    from .templates import write_templates
+    from pipeline.outputs.templates import write_templates
 
     rules = _rules(rules_path)
     try:
@@ -142,8 +142,8 @@ def demo_cmd(folder: Path, rules_path: Path) -> None:
 
     Ví dụ: pipeline demo --dir build/demo
     """
-    from .run import FATAL, run
-    from .samples import write_samples
+    from pipeline.run import FATAL, run
+    from pipeline.tools.samples import write_samples
 
     rules = _rules(rules_path)
     inputs, outputs = folder / "inputs", folder / "outputs"
@@ -168,7 +168,7 @@ def check_cmd(files: tuple[Path, ...], rules_path: Path) -> None:
 
     Ví dụ: pipeline check inputs/van_ninh/ubnd_xa_van_thang.xlsx
     """
-    from .run import FATAL, check_files
+    from pipeline.run import FATAL, check_files
 
     rules = _rules(rules_path)
     try:
@@ -207,7 +207,7 @@ OUTPUTS_OPTION = click.option("--outputs", type=click.Path(path_type=Path), defa
 
 
 def _ledger(outputs: Path):
-    from .ledger import LEDGER_NAME, Ledger
+    from pipeline.state.ledger import LEDGER_NAME, Ledger
 
     try:
         return Ledger(outputs / LEDGER_NAME, readonly=True)
@@ -289,7 +289,7 @@ def bench_cmd(n: int, folder: Path, no_baseline: bool, rules_path: Path) -> None
 
     Ví dụ: pipeline bench -n 10000
     """
-    from .bench import bench
+    from pipeline.tools.bench import bench
 
     result = bench(n, folder, _rules(rules_path), baseline=not no_baseline)
     f = result["forms"]
@@ -333,7 +333,7 @@ def email_cmd(outputs: Path, year: int | None, rules_path: Path) -> None:
 
     Ví dụ: pipeline email --outputs outputs
     """
-    from .drafts import write_drafts
+    from pipeline.outputs.drafts import write_drafts
 
     rules = _rules(rules_path)
     year = _year(outputs, year)
@@ -357,7 +357,7 @@ def preview_cmd(outputs: Path, year: int | None) -> None:
 
     Ví dụ: pipeline preview --outputs outputs
     """
-    from .drafts import office, to_pdf
+    from pipeline.outputs.drafts import office, to_pdf
 
     year = _year(outputs, year)
     if office() is None:

@@ -20,21 +20,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, memo
-from .aggregate import CHANGES, YearResult, by_year, combine, results
-from .cache import CACHE_NAME, ParseCache
-from .discover import HISTORY_DIR, ROSTER_DIR, InputFile, Skipped, discover, given, registers
-from .findings import Finding
-from .ledger import LEDGER_NAME, Ledger, LedgerError, Recognition, check
-from .rank import holds_group_award, rank
-from .read import Progress, WorkbookRead, frames, read_all
-from .registers import read_registers, validate_register
-from .rules import Rules
-from .score import score
-from .table import rows
-from .validate import validate
-from .workers import WorkerError, return_freed_memory, warm_up
-from .write import OutputError, write_years
+from pipeline import __version__
+from pipeline.core.findings import Finding
+from pipeline.core.rules import Rules
+from pipeline.core.table import rows
+from pipeline.infra.workers import WorkerError, return_freed_memory, warm_up
+from pipeline.outputs.write import OutputError, write_years
+from pipeline.stages.aggregate import CHANGES, YearResult, by_year, combine, results
+from pipeline.stages.discover import HISTORY_DIR, ROSTER_DIR, InputFile, Skipped, discover, given, registers
+from pipeline.stages.rank import holds_group_award, rank
+from pipeline.stages.read import Progress, WorkbookRead, frames, read_all
+from pipeline.stages.registers import read_registers, validate_register
+from pipeline.stages.score import score
+from pipeline.stages.validate import validate
+from pipeline.state import memo
+from pipeline.state.cache import CACHE_NAME, ParseCache
+from pipeline.state.ledger import LEDGER_NAME, Ledger, LedgerError, Recognition, check
 
 STAGING_PREFIX = ".dang_ghi-"
 BACKUPS = ".sao_luu"

@@ -2,7 +2,7 @@
 
 Every check carries ``error="<finding code>:<field>"``: the validate stage turns each row of
 ``SchemaErrors.failure_cases`` into a Finding by that code, at the cell kept for that field.
-The frames come from ``pipeline.read.frames``: values are already coerced, with the typed text
+The frames come from ``pipeline.stages.read.frames``: values are already coerced, with the typed text
 beside each coded value, so one bad cell fails one check only.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from pipeline.rules import Rules
+from pipeline.core.rules import Rules
 
 TOLERANCE = 0.005  # scores are typed to one or two decimals
 

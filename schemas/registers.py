@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from pipeline.rules import Rules
+from pipeline.core.rules import Rules
 
 
 def _common(rules: Rules) -> list[pa.Check]:

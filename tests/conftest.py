@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.rules import load_rules
+from pipeline.core.rules import load_rules
+from pipeline.outputs.templates import FormSpec, write_workbook
 from pipeline.run import analyse, run
-from pipeline.templates import FormSpec, write_workbook
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from pipeline.findings import flatten
+from pipeline.core.findings import flatten
 
 ROOT = Path(__file__).resolve().parent.parent
 

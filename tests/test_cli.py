@@ -8,7 +8,7 @@ import openpyxl
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.templates import FormSpec, write_register
+from pipeline.outputs.templates import FormSpec, write_register
 
 from .helpers import read_csv, table
 

@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 from openpyxl.styles import Font
 
-from pipeline.encodings import TCVN3, VNI, convert, detect, is_upper_font, tcvn3_table, vni_table
-from pipeline.templates import FormSpec
-from pipeline.text import clean
+from pipeline.core.encodings import TCVN3, VNI, convert, detect, is_upper_font, tcvn3_table, vni_table
+from pipeline.core.text import clean
+from pipeline.outputs.templates import FormSpec
 
 from .helpers import errors, forms_of, warnings
 

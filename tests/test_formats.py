@@ -11,7 +11,7 @@ import pytest
 import python_calamine as pc
 import xlwt
 
-from pipeline.templates import FormSpec
+from pipeline.outputs.templates import FormSpec
 
 from .helpers import ROOT, codes, forms_of, rewrite_zip
 

@@ -7,9 +7,9 @@ from dataclasses import replace
 import openpyxl
 import pytest
 
-from pipeline.rules import Calendar, TwoYearRule, load_rules
+from pipeline.core.rules import Calendar, TwoYearRule, load_rules
+from pipeline.outputs.templates import FormSpec, write_register
 from pipeline.run import run
-from pipeline.templates import FormSpec, write_register
 
 from .helpers import codes, forms_of, read_csv, table
 

@@ -9,9 +9,9 @@ import zipfile
 import openpyxl
 import pytest
 
-from pipeline.discover import discover
-from pipeline.read import read_workbook
-from pipeline.templates import FormSpec
+from pipeline.outputs.templates import FormSpec
+from pipeline.stages.discover import discover
+from pipeline.stages.read import read_workbook
 
 from .helpers import forms_of, rewrite_zip
 
@@ -123,7 +123,7 @@ def test_inputs_are_byte_identical_after_a_run(inputs, good, run_all):
 
 
 def test_a_reader_crash_or_hang_costs_one_file(inputs, rules):
-    from pipeline.workers import Failure, Limits, isolated_map
+    from pipeline.infra.workers import Failure, Limits, isolated_map
 
     results = dict(isolated_map(_misbehave, ["ok", "abort", "ok2", "hang", "ok3"], (), Limits(seconds_per_file=2, chunk=5)))
     assert results[0] == "ok" and results[2] == "ok2" and results[4] == "ok3"
@@ -132,7 +132,7 @@ def test_a_reader_crash_or_hang_costs_one_file(inputs, rules):
 
 def test_a_worker_that_replaces_a_crashed_one_gets_the_arguments_too():
     """Arguments go to a worker with its first chunk only; its replacement needs them again."""
-    from pipeline.workers import Failure, Limits, isolated_map
+    from pipeline.infra.workers import Failure, Limits, isolated_map
 
     items = ["a", "b", "abort", "c", "d", "e"]
     results = dict(isolated_map(_with_suffix, items, ("+x",), Limits(chunk=2, workers=1)))
@@ -144,7 +144,7 @@ def test_a_worker_that_replaces_a_crashed_one_gets_the_arguments_too():
 def test_each_task_can_have_its_own_time_limit():
     """One batch holds feedback workbooks (an untrusted file opened again: a minute at most) and
     summary workbooks (an hour): a task is refused after its own limit, not the batch's."""
-    from pipeline.workers import Failure, Limits, isolated_map
+    from pipeline.infra.workers import Failure, Limits, isolated_map
 
     items = ["slow", "hang", "ok"]
     limits = {"slow": 30.0, "hang": 1.0, "ok": 1.0}
@@ -156,7 +156,7 @@ def test_each_task_can_have_its_own_time_limit():
 def test_the_caller_hears_when_every_worker_has_its_first_task():
     """write_years gives back the memory that pickling the largest jobs took as soon as they are
     sent, before any result comes back."""
-    from pipeline.workers import Limits, isolated_map
+    from pipeline.infra.workers import Limits, isolated_map
 
     calls, results, seen_at_first_result = [], {}, None
     for index, result in isolated_map(_misbehave, ["a", "b", "c", "d"], (), Limits(chunk=1),
@@ -188,7 +188,7 @@ def _misbehave(item: str) -> str:
 def test_a_long_lived_worker_frees_what_its_tasks_leave_in_cycles():
     """Workers run without automatic collection; garbage in reference cycles (openpyxl leaves
     some) must still be freed, or a long run ends in MemoryError under the worker's limit."""
-    from pipeline.workers import Limits, isolated_map
+    from pipeline.infra.workers import Limits, isolated_map
 
     limits = Limits(memory_bytes=300 * 1024**2, chunk=4, workers=1)
     results = dict(isolated_map(_leave_cycles, list(range(40)), (), limits))  # 40 x ~40 MB of cycles
@@ -213,14 +213,14 @@ def test_workers_start_without_loading_the_stages(tmp_path):
         "import sys\n\ndef loaded(_):\n"
         "    return [m for m in ('pandas', 'pandera', 'openpyxl') if m in sys.modules]\n")
     (tmp_path / "command.py").write_text(  # what the installed `pipeline` script runs, and a probe
-        "from pipeline.cli import main\nimport probe\nfrom pipeline.workers import isolated_map\n"
+        "from pipeline.cli import main\nimport probe\nfrom pipeline.infra.workers import isolated_map\n"
         "if __name__ == '__main__':\n    print([r for _, r in isolated_map(probe.loaded, [0])])\n")
     done = subprocess.run([sys.executable, "command.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "[[]]", done.stderr
 
 
 def test_read_workbook_never_raises_on_garbage(tmp_path, rules):
-    from pipeline.discover import InputFile
+    from pipeline.stages.discover import InputFile
 
     path = tmp_path / "g.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8)

@@ -7,7 +7,7 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from pipeline.templates import FormSpec
+from pipeline.outputs.templates import FormSpec
 
 from .helpers import codes, errors, forms_of
 

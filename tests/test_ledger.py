@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.ledger import LEDGER_NAME, MIGRATIONS, SCHEMA_VERSION, Ledger
+from pipeline.outputs.templates import FormSpec
 from pipeline.run import BusyError, _locked
-from pipeline.templates import FormSpec
+from pipeline.state.ledger import LEDGER_NAME, MIGRATIONS, SCHEMA_VERSION, Ledger
 
 from .helpers import read_csv
 
@@ -132,7 +132,7 @@ def test_two_runs_at_once_never_interleave(add, inputs, tmp_path):
 
 
 def test_a_run_killed_midway_leaves_outputs_and_ledger_as_they_were(inputs, rules, tmp_path):
-    from pipeline.samples import write_samples
+    from pipeline.tools.samples import write_samples
 
     write_samples(inputs, rules, per_group=(2, 3))
     out = tmp_path / "outputs"
@@ -199,7 +199,7 @@ def test_ket_qua_csv_is_deterministic_across_fresh_output_folders(add, inputs, r
 
 
 def test_unchanged_files_are_not_parsed_again(add, inputs, rules, tmp_path, monkeypatch):
-    import pipeline.read as read
+    import pipeline.stages.read as read
     from pipeline.run import run
 
     add("a.xlsx", FormSpec(name="A", date=dt.date(2024, 8, 1)))

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from pipeline.text import format_number, key, parse_number
+from pipeline.core.text import format_number, key, parse_number
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import openpyxl
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.rules import load_rules
-from pipeline.templates import FormSpec, write_workbook
+from pipeline.core.rules import load_rules
+from pipeline.outputs.templates import FormSpec, write_workbook
 
 from .helpers import ROOT, read_csv, table
 

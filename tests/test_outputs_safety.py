@@ -7,10 +7,10 @@ import pytest
 import xlwt
 from click.testing import CliRunner
 
-from pipeline import write
 from pipeline.cli import main
-from pipeline.templates import FormSpec
-from pipeline.text import csv_safe, slug
+from pipeline.core.text import csv_safe, slug
+from pipeline.outputs import write
+from pipeline.outputs.templates import FormSpec
 
 from .helpers import read_csv
 
@@ -88,8 +88,8 @@ def test_file_names_made_from_names_cannot_leave_the_folder(name):
 
 
 def test_group_with_a_hostile_name_writes_inside_the_output_folder(tmp_path):
-    from pipeline.rules import load_rules
-    from pipeline.templates import write_workbook
+    from pipeline.core.rules import load_rules
+    from pipeline.outputs.templates import write_workbook
 
     shipped = load_rules().path.read_text(encoding="utf-8")
     rules_path = tmp_path / "r.toml"

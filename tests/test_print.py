@@ -13,13 +13,13 @@ import xlsxwriter
 from click.testing import CliRunner
 from xlsxwriter.worksheet import Worksheet
 
-from pipeline import write
 from pipeline.cli import main
-from pipeline.drafts import office
+from pipeline.core.text import person_sort_key, vi_sort_key
+from pipeline.outputs import write
+from pipeline.outputs.drafts import office
+from pipeline.outputs.templates import FormSpec
+from pipeline.outputs.write import date_line
 from pipeline.run import run
-from pipeline.templates import FormSpec
-from pipeline.text import person_sort_key, vi_sort_key
-from pipeline.write import date_line
 
 from .helpers import table
 
@@ -164,7 +164,7 @@ def _same_workbooks(a_path, b_path) -> int:
 def test_tables_are_written_byte_for_byte_as_xlsxwriter_writes_them(tmp_path, rules, monkeypatch):
     """write._Sheet stores and writes table rows its own short way; the workbooks must be the
     very ones xlsxwriter's own path gives (built here in this process, so that both ways run)."""
-    from pipeline.samples import write_samples
+    from pipeline.tools.samples import write_samples
 
     def serial(func, items, args=(), limits=None, seconds=None, started=None):
         return ((i, func(item, *args)) for i, item in enumerate(items))

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.rules import RulesError, load_rules
+from pipeline.core.rules import RulesError, load_rules
 
 from .helpers import ROOT
 
@@ -76,7 +76,7 @@ def test_bad_rules_file_names_the_key(tmp_path, old, new, key):
 
 
 def test_bad_rules_file_stops_the_run_before_any_file_is_read(tmp_path, add):
-    from pipeline.templates import FormSpec
+    from pipeline.outputs.templates import FormSpec
 
     add("a.xlsx", FormSpec())
     bad = _broken(tmp_path, "stt = 7\npoints = 10", "stt = 7\npoints = 11")

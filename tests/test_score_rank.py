@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.rules import TwoYearRule, load_rules
-from pipeline.templates import FormSpec
-from pipeline.text import slug
+from pipeline.core.rules import TwoYearRule, load_rules
+from pipeline.core.text import slug
+from pipeline.outputs.templates import FormSpec
 
 from .helpers import forms_of
 

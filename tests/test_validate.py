@@ -8,7 +8,7 @@ column D, standard points in C), the total on row 23.
 
 from __future__ import annotations
 
-from pipeline.templates import FormSpec
+from pipeline.outputs.templates import FormSpec
 
 from .helpers import codes, errors, forms_of
 

@@ -18,14 +18,14 @@ import threading
 import time
 from pathlib import Path
 
-from . import __version__
-from .discover import discover
-from .read import _layout, _read_sheets, _Sheet
-from .rules import Rules
-from .run import Timer, run
-from .samples import sample_specs
-from .templates import write_workbook
-from .workers import isolated_map, peak_memory_bytes, worker_pids
+from pipeline import __version__
+from pipeline.core.rules import Rules
+from pipeline.infra.workers import isolated_map, peak_memory_bytes, worker_pids
+from pipeline.outputs.templates import write_workbook
+from pipeline.run import Timer, run
+from pipeline.stages.discover import discover
+from pipeline.stages.read import _layout, _read_sheets, _Sheet
+from pipeline.tools.samples import sample_specs
 
 
 def _write_one(job: tuple[Path, list], rules: Rules) -> str:

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .text import clean, key, plain
+from pipeline.core.text import clean, key, plain
 
-DEFAULT_RULES = Path(__file__).resolve().parent.parent / "schemas" / "khanh_hoa.toml"
+DEFAULT_RULES = Path(__file__).resolve().parents[2] / "schemas" / "khanh_hoa.toml"
 
 # The two tiers of recognition the pipeline ranks for; their names and quotas come from the file.
 GROUP_AWARD = "giay_khen_huyen"

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import python_calamine as pc
 
-from . import encodings
-from .discover import InputFile
-from .findings import Finding, finding
-from .rules import INFO_FIELDS, Rules
-from .text import clean, key, parse_number
-from .workers import Failure, Limits, isolated_map
+from pipeline.core import encodings
+from pipeline.core.findings import Finding, finding
+from pipeline.core.rules import INFO_FIELDS, Rules
+from pipeline.core.text import clean, key, parse_number
+from pipeline.infra.workers import Failure, Limits, isolated_map
+from pipeline.stages.discover import InputFile
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -816,7 +816,7 @@ def read_all(files: list[InputFile], rules: Rules, limits: Limits | None = None,
              progress: Progress | None = None, cache=None) -> list[WorkbookRead]:
     """Every workbook, each read in a worker process; a crash or a hang costs only its file.
 
-    With a ``cache`` (pipeline.cache.ParseCache), unchanged files are taken from it unparsed.
+    With a ``cache`` (pipeline.state.cache.ParseCache), unchanged files are taken from it unparsed.
     """
     results: list[WorkbookRead | None] = [None] * len(files)
     strings: dict[str, str] = {}

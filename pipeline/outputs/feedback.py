@@ -15,7 +15,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .findings import Finding
+from pipeline.core.findings import Finding
 
 LABELS = {
     "sheet": "Phản hồi",
@@ -87,7 +87,7 @@ def _copy_with_openpyxl(job: Job, tmp: Path) -> None:
 
 def _rebuild(job: Job, tmp: Path) -> None:
     """A new workbook holding the file's values cell by cell (for .xls, .ods, or what openpyxl refuses)."""
-    from .read import _fallback, _sheets_calamine  # the same bounded readers as intake
+    from pipeline.stages.read import _fallback, _sheets_calamine  # the same bounded readers as intake
 
     sheets = []
     for reader in (_sheets_calamine, _fallback(job.source)):
@@ -116,7 +116,7 @@ def _rebuild(job: Job, tmp: Path) -> None:
             ws.write(r, c, v, wrap) if isinstance(v, int) else ws.write_string(r, c, str(v), wrap)
     notes = _notes(job.findings)
     names = {LABELS["sheet"].casefold()}
-    from .read import col_letter
+    from pipeline.stages.read import col_letter
 
     for sheet in sheets:
         name = sheet.name[:31] if sheet.name.casefold() not in names else f"{sheet.name[:27]} (2)"

@@ -14,9 +14,9 @@ import random
 import unicodedata
 from pathlib import Path
 
-from .rules import GROUP_AWARD, Rules
-from .templates import FormSpec, write_register, write_workbook
-from .text import slug
+from pipeline.core.rules import GROUP_AWARD, Rules
+from pipeline.core.text import slug
+from pipeline.outputs.templates import FormSpec, write_register, write_workbook
 
 # Sample place and person names (not tied to any rules file).
 PLACES = ["An Bình", "Phú Hòa", "Tân Lập", "Hòa Thắng", "Phước Đồng", "Xuân Sơn", "Bình Lộc",

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .discover import Skipped
-from .findings import Finding
-from .rank import SUPERSEDED, TIE, holds_group_award
-from .rules import PROPOSAL, Rules
-from .table import columns, rows
-from .text import unit_key
+from pipeline.core.findings import Finding
+from pipeline.core.rules import PROPOSAL, Rules
+from pipeline.core.table import columns, rows
+from pipeline.core.text import unit_key
+from pipeline.stages.discover import Skipped
+from pipeline.stages.rank import SUPERSEDED, TIE, holds_group_award
 
 COUNTS = ("received", "rejected", "valid", "superseded", "eligible", "awarded", "proposed", "tied", "not_submitted")
 CHANGES = ("new", "replaced", "withdrawn", "total", "award")

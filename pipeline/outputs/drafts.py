@@ -13,9 +13,9 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
-from .rank import TIE, holds_group_award
-from .rules import PROPOSAL, Rules
-from .text import slug
+from pipeline.core.rules import PROPOSAL, Rules
+from pipeline.core.text import slug
+from pipeline.stages.rank import TIE, holds_group_award
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -11,12 +11,11 @@ import datetime as dt
 import pandas as pd
 import pandera.pandas as pa
 
+from pipeline.core.findings import Finding, finding
+from pipeline.core.rules import Rules
+from pipeline.core.table import columns, rows
+from pipeline.core.text import format_number
 from schemas.forms import criteria_schema, form_schema
-
-from .findings import Finding, finding
-from .rules import Rules
-from .table import columns, rows
-from .text import format_number
 
 
 def _prepare(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:

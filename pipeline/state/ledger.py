@@ -182,7 +182,7 @@ class Ledger:
 
     def find_units(self, query: str) -> list[str]:
         """Units whose code or name contains ``query`` (as matched by the pipeline's own key)."""
-        from .text import key
+        from pipeline.core.text import key
 
         q = key(query)
         found = set()

@@ -12,10 +12,10 @@ import datetime as dt
 
 import pandas as pd
 
-from .findings import reason
-from .rules import GROUP_AWARD, PROPOSAL, Rules
-from .table import columns
-from .text import unit_key
+from pipeline.core.findings import reason
+from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
+from pipeline.core.table import columns
+from pipeline.core.text import unit_key
 
 TIE = "dong_hang"
 SUPERSEDED = "superseded"

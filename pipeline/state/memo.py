@@ -17,8 +17,8 @@ import json
 import os
 from pathlib import Path
 
-from .discover import InputFile, Skipped
-from .read import file_sha256
+from pipeline.stages.discover import InputFile, Skipped
+from pipeline.stages.read import file_sha256
 
 MEMO_NAME = ".lan_chay_truoc.json"
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from . import __version__
-from .discover import InputFile
-from .read import WorkbookRead, file_sha256, from_text, to_text
+from pipeline import __version__
+from pipeline.stages.discover import InputFile
+from pipeline.stages.read import WorkbookRead, file_sha256, from_text, to_text
 
 CACHE_NAME = ".bo_nho_dem.sqlite"
 

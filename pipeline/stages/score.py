@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .findings import reason
-from .rules import Rules
-from .text import format_number
+from pipeline.core.findings import reason
+from pipeline.core.rules import Rules
+from pipeline.core.text import format_number
 
 EPS = 1e-9
 

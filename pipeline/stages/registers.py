@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.pandas as pa
 
+from pipeline.core.findings import Finding, finding
+from pipeline.core.rules import Rules
+from pipeline.core.text import key, unit_key
+from pipeline.infra.workers import Failure, isolated_map
+from pipeline.stages.discover import InputFile
+from pipeline.stages.read import _as_text, _fallback, _Grid, _sheets_calamine, checked_bytes, parse_year, ref
 from schemas.registers import history_schema, roster_schema
-
-from .discover import InputFile
-from .findings import Finding, finding
-from .read import _as_text, _fallback, _Grid, _sheets_calamine, checked_bytes, parse_year, ref
-from .rules import Rules
-from .text import key, unit_key
-from .workers import Failure, isolated_map
 
 FIELDS_HISTORY = ("year", "unit_code", "name", "kind", "group", "title")
 FIELDS_ROSTER = ("unit_code", "name", "kind", "group")
@@ -71,7 +70,7 @@ def read_register(file: InputFile, columns: tuple[str, ...], fields: tuple[str, 
 
 
 def read_registers(files: list[InputFile], rules: Rules, history: bool) -> list[RegisterRead]:
-    from .discover import HISTORY_DIR, ROSTER_DIR
+    from pipeline.stages.discover import HISTORY_DIR, ROSTER_DIR
 
     columns = rules.registers.history_columns if history else rules.registers.roster_columns
     fields = FIELDS_HISTORY if history else FIELDS_ROSTER

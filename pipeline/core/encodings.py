@@ -3,7 +3,7 @@
 Text typed with those fonts reaches us as Latin-1 characters ("HuyÖn V¹n Ninh"). A sheet is
 recognised as legacy when its cells hold characters that Unicode Vietnamese never uses; it
 is then converted cell by cell to Unicode (NFC). The mapping tables are data, in
-``pipeline/data/``. TCVN3 has no codes for accented capitals: uppercase fonts (".VnTimeH")
+``pipeline/core/data/``. TCVN3 has no codes for accented capitals: uppercase fonts (".VnTimeH")
 draw the lowercase codes as capitals, so cells in such a font convert to uppercase.
 """
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .rules import Rules
-from .text import format_number
+from pipeline.core.rules import Rules
+from pipeline.core.text import format_number
 
 LISTS_SHEET = "DanhMuc"
 FIXED_TIME = dt.datetime(2024, 1, 1)
@@ -230,7 +230,7 @@ def write_workbook(path: Path, specs: list[FormSpec], rules: Rules) -> Path:
 
 def write_templates(outdir: Path, rules: Rules) -> list[Path]:
     """The blank forms, one per kind, from the rules file."""
-    from .text import slug
+    from pipeline.core.text import slug
 
     outdir.mkdir(parents=True, exist_ok=True)
     written = []

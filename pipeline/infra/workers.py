@@ -62,14 +62,14 @@ GATHER_SECONDS = 0.004  # how long results may gather while every worker has wor
 GC_AFTER_OBJECTS = 200_000  # objects left alive since the last collection (see _serve)
 
 # Imported once in the fork server, so every worker starts ready to read (a tenth of a second).
-PRELOAD = ["pipeline.read", "pipeline.feedback"]
+PRELOAD = ["pipeline.stages.read", "pipeline.outputs.feedback"]
 # Imported by each worker once it falls idle after its first tasks: the writer and pandas take
 # almost half a second to import, and a run's workers are idle while the main process checks
 # and ranks what they read, just before it hands them workbooks to build. Preloaded in the fork
-# server instead, they held back the start of reading by that much. (pipeline.registers, with
+# server instead, they held back the start of reading by that much. (pipeline.stages.registers, with
 # pandera, is imported only by a run that has registers to read: the idle workers share a core
 # with the main process, and importing what is not needed slowed it.)
-LATER = ["pipeline.write"]
+LATER = ["pipeline.outputs.write"]
 
 
 class WorkerError(Exception):

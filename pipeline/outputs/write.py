@@ -25,15 +25,15 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
 
-from . import feedback
-from .aggregate import YearResult, summarise
-from .discover import Skipped
-from .findings import SKIPS, Finding, in_order
-from .rank import SUPERSEDED, TIE
-from .rules import GROUP_AWARD, PROPOSAL, Rules
-from .table import columns
-from .text import csv_safe, person_sort_key, slug, vi_sort_key
-from .workers import Failure, Limits, isolated_map, return_freed_memory
+from pipeline.core.findings import SKIPS, Finding, in_order
+from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
+from pipeline.core.table import columns
+from pipeline.core.text import csv_safe, person_sort_key, slug, vi_sort_key
+from pipeline.infra.workers import Failure, Limits, isolated_map, return_freed_memory
+from pipeline.outputs import feedback
+from pipeline.stages.aggregate import YearResult, summarise
+from pipeline.stages.discover import Skipped
+from pipeline.stages.rank import SUPERSEDED, TIE
 
 
 class OutputError(Exception):
