@@ -51,6 +51,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Đọc tệp quá {expected} giây mà chưa xong — tệp bất thường, không đọc. Đề nghị đơn vị gửi lại "
         "bản chỉ có biểu mẫu.",
     ),
+    "program-error": (
+        ERROR,
+        "Lỗi của chương trình khi đọc tệp này — không phải lỗi của đơn vị. Chi tiết kỹ thuật đã ghi vào "
+        "nhật ký (nhat_ky.log trong thư mục kết quả); đề nghị báo cho người quản trị chương trình.",
+    ),
     "empty-workbook": (ERROR, "Tệp không có trang tính nào có dữ liệu."),
     "no-form-found": (
         ERROR,

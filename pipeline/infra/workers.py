@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import atexit
 import ctypes
-import gc
-import importlib
 import multiprocessing as mp
 import os
 import sys
 import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,8 +36,9 @@ class Limits:
 class Failure:
     """What happened to a file whose worker did not come back with a result."""
 
-    reason: str  # "crash", "timeout" or "error" (an exception, described in detail)
-    detail: str = ""
+    reason: str  # "crash", "timeout" or "error" (an exception in the task's own code)
+    detail: str = ""  # the exception, in a line
+    trace: str = ""  # its traceback, for the log
 
 
 def _limit_memory(extra: int) -> None:
@@ -59,17 +59,9 @@ def _limit_memory(extra: int) -> None:
 
 
 GATHER_SECONDS = 0.004  # how long results may gather while every worker has work queued
-GC_AFTER_OBJECTS = 200_000  # objects left alive since the last collection (see _serve)
 
 # Imported once in the fork server, so every worker starts ready to read (a tenth of a second).
 PRELOAD = ["pipeline.stages.read", "pipeline.outputs.feedback"]
-# Imported by each worker once it falls idle after its first tasks: the writer and pandas take
-# almost half a second to import, and a run's workers are idle while the main process checks
-# and ranks what they read, just before it hands them workbooks to build. Preloaded in the fork
-# server instead, they held back the start of reading by that much. (pipeline.stages.registers, with
-# pandera, is imported only by a run that has registers to read: the idle workers share a core
-# with the main process, and importing what is not needed slowed it.)
-LATER = ["pipeline.outputs.write"]
 
 
 class WorkerError(Exception):
@@ -78,25 +70,12 @@ class WorkerError(Exception):
 
 def _serve(conn: Connection, memory: int) -> None:
     _limit_memory(memory)
-    # The imported modules never become garbage: frozen, no collection walks them again. A task
-    # makes many objects that reference counting frees; collecting on allocation counts would
-    # walk a worker's memos again and again, so there is a collection only once enough objects
-    # are still alive after the last task (openpyxl, say, leaves reference cycles behind).
-    gc.freeze()
-    gc.disable()
     try:
         conn.send("ready")
     except OSError:
         return  # the parent is gone (it finished before needing this worker): end quietly
-    later, served, last = list(LATER), False, ()
+    last: tuple = ()
     while True:
-        if later and served and not conn.poll():
-            while later and not conn.poll():
-                try:
-                    importlib.import_module(later.pop(0))
-                except BaseException:  # noqa: BLE001,S110 — a task that needs it imports it, and reports why
-                    pass
-            gc.freeze()
         try:
             task = conn.recv()
         except (EOFError, OSError):
@@ -105,16 +84,14 @@ def _serve(conn: Connection, memory: int) -> None:
             return
         func, sent, batch = task
         args = last if sent is None else sent  # None: the same arguments as the task before
-        last, served = args, True
+        last = args
         for index, item in batch:
             try:
                 result = func(item, *args)
             except Exception as exc:  # noqa: BLE001 — reported to the parent, the worker lives on
-                result = Failure("error", f"{type(exc).__name__}: {exc}")
+                result = Failure("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
             conn.send((index, result))
             del result
-            if gc.get_count()[0] > GC_AFTER_OBJECTS:
-                gc.collect()
 
 
 def _context() -> mp.context.BaseContext:

@@ -16,6 +16,8 @@ from pathlib import Path
 import xlsxwriter
 
 from pipeline.core.findings import Finding
+from pipeline.stages.read.grid import col_letter
+from pipeline.stages.read.sheets import PasswordProtected, Unreadable, open_workbook
 
 LABELS = {
     "sheet": "Phản hồi",
@@ -87,17 +89,10 @@ def _copy_with_openpyxl(job: Job, tmp: Path) -> None:
 
 def _rebuild(job: Job, tmp: Path) -> None:
     """A new workbook holding the file's values cell by cell (for .xls, .ods, or what openpyxl refuses)."""
-    from pipeline.stages.read import _fallback, _sheets_calamine  # the same bounded readers as intake
-
-    sheets = []
-    for reader in (_sheets_calamine, _fallback(job.source)):
-        if reader is None:
-            continue
-        try:
-            sheets = list(reader(job.source))
-            break
-        except Exception:  # noqa: BLE001,S112 — an unreadable file still gets its list of findings
-            continue
+    try:
+        sheets = open_workbook(job.source)  # the same bounded readers as intake
+    except (PasswordProtected, Unreadable):
+        sheets = []  # an unreadable file still gets its list of findings
     wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
                                         "strings_to_numbers": False})
     bold = wb.add_format({"bold": True, "font_size": 14})
@@ -116,8 +111,6 @@ def _rebuild(job: Job, tmp: Path) -> None:
             ws.write(r, c, v, wrap) if isinstance(v, int) else ws.write_string(r, c, str(v), wrap)
     notes = _notes(job.findings)
     names = {LABELS["sheet"].casefold()}
-    from pipeline.stages.read import col_letter
-
     for sheet in sheets:
         name = sheet.name[:31] if sheet.name.casefold() not in names else f"{sheet.name[:27]} (2)"
         names.add(name.casefold())

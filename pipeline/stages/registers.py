@@ -18,7 +18,10 @@ from pipeline.core.rules import Rules
 from pipeline.core.text import key, unit_key
 from pipeline.infra.workers import Failure, isolated_map
 from pipeline.stages.discover import InputFile
-from pipeline.stages.read import _as_text, _fallback, _Grid, _sheets_calamine, checked_bytes, parse_year, ref
+from pipeline.stages.read.checks import checked_bytes
+from pipeline.stages.read.grid import Grid, as_text, ref
+from pipeline.stages.read.records import parse_year
+from pipeline.stages.read.sheets import PasswordProtected, Unreadable, open_workbook
 from schemas.registers import history_schema, roster_schema
 
 FIELDS_HISTORY = ("year", "unit_code", "name", "kind", "group", "title")
@@ -41,12 +44,11 @@ def read_register(file: InputFile, columns: tuple[str, ...], fields: tuple[str, 
         return out
     wanted = [key(c) for c in columns]
     try:
-        sheets = list(_sheets_calamine(file.path))
-    except BaseException:  # noqa: BLE001 — calamine panics are BaseExceptions
-        reader = _fallback(file.path)
-        sheets = list(reader(file.path)) if reader else []
+        sheets = open_workbook(file.path)
+    except (PasswordProtected, Unreadable):
+        sheets = []
     for sheet in sheets:
-        grid = _Grid(sheet.rows, sheet.merged)
+        grid = Grid(sheet.rows, sheet.merged)
         for r in range(len(grid.rows)):
             keys = [key(grid.text(r, c)) for c in range(grid.width)]
             if all(w in keys for w in wanted):
@@ -57,7 +59,7 @@ def read_register(file: InputFile, columns: tuple[str, ...], fields: tuple[str, 
                         continue
                     out.rows.append({
                         "file": file.rel, "sheet": sheet.name, "row": rr + 1,
-                        **{f: _as_text(v) for f, v in values.items()},
+                        **{f: as_text(v) for f, v in values.items()},
                         **({"year_value": values["year"]} if "year" in values else {}),
                         **{f"cell_{f}": ref(rr, c) for f, c in cols.items()},
                     })

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.stages.discover import InputFile
-from pipeline.stages.read import WorkbookRead, file_sha256, from_text, to_text
+from pipeline.stages.read.checks import file_sha256
+from pipeline.stages.read.transport import WorkbookRead, from_text, to_text
 
 CACHE_NAME = ".bo_nho_dem.sqlite"
 

@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 
 from pipeline.stages.discover import InputFile, Skipped
-from pipeline.stages.read import file_sha256
+from pipeline.stages.read.checks import file_sha256
 
 MEMO_NAME = ".lan_chay_truoc.json"
 

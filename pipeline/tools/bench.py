@@ -24,7 +24,8 @@ from pipeline.infra.workers import isolated_map, peak_memory_bytes, worker_pids
 from pipeline.outputs.templates import write_workbook
 from pipeline.run import Timer, run
 from pipeline.stages.discover import discover
-from pipeline.stages.read import _layout, _read_sheets, _Sheet
+from pipeline.stages.read import read_sheets
+from pipeline.stages.read.grid import Sheet
 from pipeline.tools.samples import sample_specs
 
 
@@ -124,15 +125,14 @@ def _typical_intake(files, rules: Rules) -> float:
     """The intake as a typical script does it: pandas.read_excel (openpyxl), one file after another."""
     import pandas as pd
 
-    layout = _layout(rules)
     start = time.perf_counter()
     for f in files:
         try:
             book = pd.read_excel(f.path, sheet_name=None, header=None, engine="openpyxl")
         except Exception:  # noqa: BLE001 — a broken file costs the typical script nothing more
             continue
-        sheets = [_Sheet(name, df.astype(object).where(df.notna(), "").values.tolist(), None) for name, df in book.items()]
-        _read_sheets(f, iter(sheets), layout, rules)
+        sheets = [Sheet(name, df.astype(object).where(df.notna(), "").values.tolist(), None) for name, df in book.items()]
+        read_sheets(f, sheets, rules)
     return time.perf_counter() - start
 
 

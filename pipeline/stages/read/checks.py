@@ -1,0 +1,124 @@
+"""The checks made on a file's bytes before any reader parses it.
+
+A self-scoring workbook is tens of kilobytes. What is far larger, what unzips to far more than
+it weighs, and what declares XML entities is refused here, with a finding, unparsed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+import zlib
+from pathlib import Path
+
+from pipeline.core.findings import Finding, finding
+from pipeline.core.text import clean
+from pipeline.stages.discover import InputFile
+
+MAX_FILE_BYTES = 50 * 1024**2
+MAX_UNZIPPED_BYTES = 200 * 1024**2
+MAX_PART_BYTES = 16 * 1024**2
+# How much of an XML part's start is searched for a DOCTYPE: it can only stand before the root
+# element, and a longer prolog (comments hiding one) is refused as well.
+PROLOG_BYTES = 4096
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+BIFF_MAGIC = (b"\x09\x00", b"\x09\x02", b"\x09\x04")  # Excel 2.x-4.x worksheets, no OLE container
+OOXML_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
+
+_ROOT_ELEMENT = re.compile(rb"<[A-Za-z]")
+_XML_PARTS = (".xml", ".rels", ".vml")
+
+
+def megabytes(n: int) -> str:
+    return f"{n / 1024**2:.0f} MB" if n >= 1024**2 else f"{n / 1024:.0f} KB"
+
+
+def is_ooxml(path: Path) -> bool:
+    return path.suffix.casefold() in OOXML_SUFFIXES
+
+
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256, read in blocks: an input may be a 2 GB file that only looks like a workbook."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checked_bytes(file: InputFile) -> tuple[bytes | None, Finding | None]:
+    """A file's bytes, or the finding that refuses it before anything is parsed."""
+    if file.size > MAX_FILE_BYTES:
+        return None, finding("file-too-large", file.rel, found=megabytes(file.size), expected=megabytes(MAX_FILE_BYTES))
+    data = file.path.read_bytes()
+    return data, precheck(file, data)
+
+
+def _xml_text(start: bytes) -> bytes:
+    """The start of an XML part as UTF-8 bytes, whichever of UTF-8 or UTF-16 it is written in."""
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if start.startswith(bom):
+            return start[2:].decode(codec, errors="ignore").encode("utf-8")
+    if start[:1] == b"\0":
+        return start.decode("utf-16-be", errors="ignore").encode("utf-8")
+    if start[1:2] == b"\0":
+        return start.decode("utf-16-le", errors="ignore").encode("utf-8")
+    return start
+
+
+_PROLOG_ITEM = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.S)
+
+
+def _entity_risk(start: bytes) -> bool:
+    """A declaration (DOCTYPE, ENTITY) where the root element should stand, or no root in sight.
+
+    The prolog's processing instructions and comments are passed over whole, so that a "<x"
+    inside one is never taken for the root element. Text that is not XML at all (an encrypted
+    part) is no risk here: no XML parser will read it.
+    """
+    text = _xml_text(start).removeprefix(b"\xef\xbb\xbf")
+    if not text.lstrip().startswith(b"<"):
+        return False
+    at = 0
+    while (item := _PROLOG_ITEM.match(text, at)) is not None:
+        at = item.end()
+    rest = text[at:].lstrip()
+    return not _ROOT_ELEMENT.match(rest)
+
+
+def _zip_finding(file: InputFile, zf: zipfile.ZipFile) -> Finding | None:
+    infos = zf.infolist()
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNZIPPED_BYTES:
+        return finding("zip-bomb", file.rel, found=megabytes(total), expected=megabytes(MAX_UNZIPPED_BYTES))
+    for info in infos:
+        if info.file_size > MAX_PART_BYTES:
+            return finding("file-too-large", file.rel, found=f"{info.filename}: {megabytes(info.file_size)}",
+                           expected=megabytes(MAX_PART_BYTES))
+        if info.filename.endswith(_XML_PARTS) and info.file_size:
+            with zf.open(info) as part:
+                if _entity_risk(part.read(PROLOG_BYTES)):
+                    return finding("xml-entity", file.rel, found=info.filename)
+    return None
+
+
+def precheck(file: InputFile, data: bytes) -> Finding | None:
+    """Refuse what must not be parsed: wrong type, too large, zip and XML-entity bombs."""
+    head = data[:8]
+    if not data:
+        return finding("not-a-spreadsheet", file.rel, found="tệp rỗng, 0 byte")
+    if head.startswith(OLE_MAGIC) or head[:2] in BIFF_MAGIC:
+        return None
+    if not head.startswith(ZIP_MAGIC):
+        kind = "văn bản/HTML" if head.lstrip()[:1] in (b"<", b"{") else "không rõ định dạng"
+        return finding("not-a-spreadsheet", file.rel, found=kind)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return _zip_finding(file, zf)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            zlib.error, RuntimeError) as exc:  # RuntimeError: an encrypted member
+        return finding("not-a-spreadsheet", file.rel, found=f"tệp nén hỏng: {clean(str(exc))[:80]}")
