@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pipeline.core.errors import PipelineError
 from pipeline.core.findings import SKIPS, in_order
-from pipeline.core.rules import DEFAULT_RULES, RulesError, load_rules
+from pipeline.core.rules import DEFAULT_RULES, load_rules
 from pipeline.core.text import format_number
-from pipeline.state.ledger import LedgerError
 
 # The stages (pandas, pandera, the writer) are imported by the commands that use them, not
 # here: each worker process imports the program's main module again, which is this one, and
@@ -30,7 +30,7 @@ RULES_OPTION = click.option(
 def _rules(path: Path):
     try:
         return load_rules(path)
-    except RulesError as exc:
+    except PipelineError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -102,13 +102,13 @@ def run_cmd(inputs: Path, outputs: Path, rules_path: Path, year: int | None) -> 
     trong trang "Hồ sơ bị từ chối". Lệnh chỉ báo lỗi (mã thoát khác 0) khi
     không thể chạy: tệp quy định sai, không ghi được thư mục kết quả.
     """
-    from pipeline.run import FATAL, run
+    from pipeline.run import run
 
     rules = _rules(rules_path)
     with _progress_bar() as progress:
         try:
             report = run(inputs, outputs, rules, year, progress=progress)
-        except FATAL as exc:
+        except PipelineError as exc:
             raise click.ClickException(str(exc)) from exc
     _summary(report, outputs)
 
@@ -142,7 +142,7 @@ def demo_cmd(folder: Path, rules_path: Path) -> None:
 
     Ví dụ: pipeline demo --dir build/demo
     """
-    from pipeline.run import FATAL, run
+    from pipeline.run import run
     from pipeline.tools.samples import write_samples
 
     rules = _rules(rules_path)
@@ -151,7 +151,7 @@ def demo_cmd(folder: Path, rules_path: Path) -> None:
     click.echo(f"Đã tạo {n} tệp hồ sơ mẫu trong {inputs}.")
     try:
         report = run(inputs, outputs, rules)
-    except FATAL as exc:
+    except PipelineError as exc:
         raise click.ClickException(str(exc)) from exc
     _summary(report, outputs)
     for y in report.years:
@@ -168,12 +168,12 @@ def check_cmd(files: tuple[Path, ...], rules_path: Path) -> None:
 
     Ví dụ: pipeline check inputs/van_ninh/ubnd_xa_van_thang.xlsx
     """
-    from pipeline.run import FATAL, check_files
+    from pipeline.run import check_files
 
     rules = _rules(rules_path)
     try:
         report = check_files(list(files), rules)
-    except FATAL as exc:
+    except PipelineError as exc:
         raise click.ClickException(str(exc)) from exc
     forms = [row for y in report.years for _, row in y.forms.iterrows()]
     for s in report.skipped:
@@ -211,7 +211,7 @@ def _ledger(outputs: Path):
 
     try:
         return Ledger(outputs / LEDGER_NAME, readonly=True)
-    except LedgerError as exc:
+    except PipelineError as exc:
         raise click.ClickException(str(exc)) from exc
 
 

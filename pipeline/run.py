@@ -21,11 +21,12 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import __version__
+from pipeline.core.errors import BusyError, InputsError, OutputError, PipelineError
 from pipeline.core.findings import Finding
 from pipeline.core.rules import Rules
 from pipeline.core.table import rows
-from pipeline.infra.workers import WorkerError, return_freed_memory, warm_up
-from pipeline.outputs.write import OutputError, write_years
+from pipeline.infra.workers import return_freed_memory, warm_up
+from pipeline.outputs.books import write_years
 from pipeline.stages.aggregate import CHANGES, YearResult, by_year, combine, results
 from pipeline.stages.discover import HISTORY_DIR, ROSTER_DIR, InputFile, Skipped, discover, given, registers
 from pipeline.stages.rank import holds_group_award, rank
@@ -35,16 +36,12 @@ from pipeline.stages.score import score
 from pipeline.stages.validate import validate
 from pipeline.state import memo
 from pipeline.state.cache import CACHE_NAME, ParseCache
-from pipeline.state.ledger import LEDGER_NAME, Ledger, LedgerError, Recognition, check
+from pipeline.state.ledger import LEDGER_NAME, Ledger, Recognition, check
 
 STAGING_PREFIX = ".dang_ghi-"
 BACKUPS = ".sao_luu"
 KEEP_BACKUPS = 5
 LOCK_NAME = ".khoa"
-
-
-class BusyError(Exception):
-    """Another run is writing into the same output folder."""
 
 
 @dataclass
@@ -234,10 +231,7 @@ def _locked(outputs: Path) -> Iterator[None]:
             msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
     except OSError as exc:
         fh.close()
-        raise BusyError(
-            f"Một lượt chạy khác đang ghi vào {outputs} — đợi lượt đó xong rồi chạy lại "
-            "(không chạy hai lượt cùng lúc trên một thư mục kết quả)."
-        ) from exc
+        raise BusyError(path=outputs) from exc
     try:
         yield
     finally:
@@ -363,11 +357,11 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
     read or written again: the report's ``kept`` holds that run's figures.
     """
     if not inputs.is_dir():
-        raise OutputError(f"Không tìm thấy thư mục hồ sơ {inputs}.")
+        raise InputsError(path=inputs)
     try:
         outputs.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"Không tạo được thư mục kết quả {outputs}: {exc.strerror or exc}.") from exc
+        raise OutputError(code="outputs-uncreatable", path=outputs, reason=exc.strerror or exc) from exc
     started = dt.datetime.now().astimezone()
     today = today or dt.date.today()
     timer = timer or Timer()
@@ -418,17 +412,11 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
                 timer.lap("memo")
             _commit(staging, outputs, started.strftime("%Y%m%d-%H%M%S"))
         except OSError as exc:
-            raise OutputError(
-                f"Không ghi được vào thư mục kết quả {outputs}: {exc.strerror or exc}. Nếu đang mở một bảng "
-                "kết quả bằng Excel, hãy đóng lại rồi chạy lại."
-            ) from exc
+            raise OutputError(path=outputs, reason=exc.strerror or exc) from exc
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     report.written = [outputs / p.relative_to(staging) for p in report.written]
     return report
 
 
-# The errors that stop a run; everything wrong in a submitted file is a finding instead.
-FATAL = (OutputError, WorkerError, LedgerError, BusyError)
-
-__all__ = ["FATAL", "BusyError", "LedgerError", "RunReport", "analyse", "check_files", "run"]
+__all__ = ["PipelineError", "RunReport", "analyse", "check_files", "run"]

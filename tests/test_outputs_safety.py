@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.core.text import csv_safe, slug
-from pipeline.outputs import write
+from pipeline.infra.files import atomic_write
 from pipeline.outputs.templates import FormSpec
 
 from .helpers import read_csv
@@ -115,6 +115,6 @@ def test_a_crash_while_writing_keeps_the_last_good_workbook(tmp_path):
         raise OSError(28, "No space left on device")
 
     with pytest.raises(OSError):
-        write._atomic(target, crash)
+        atomic_write(target, crash)
     assert target.read_bytes() == b"the last good workbook"
     assert [p.name for p in tmp_path.iterdir()] == ["tong_hop_2024.xlsx"]  # no half-written file left

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import zipfile
 from email import policy
 
 import openpyxl
 import pytest
-import xlsxwriter
 from click.testing import CliRunner
-from xlsxwriter.worksheet import Worksheet
 
 from pipeline.cli import main
 from pipeline.core.text import person_sort_key, vi_sort_key
-from pipeline.outputs import write
+from pipeline.outputs.document import date_line
 from pipeline.outputs.drafts import office
 from pipeline.outputs.templates import FormSpec
-from pipeline.outputs.write import date_line
 from pipeline.run import run
 
 from .helpers import table
@@ -139,60 +135,3 @@ def test_preview_converts_to_pdf(printed):
     assert result.exit_code == 0, result.output
     pdf = printed / "2024" / "pdf" / "tong_hop_2024.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
-
-
-class _Plain(Worksheet):
-    """A worksheet that takes every cell through xlsxwriter's public methods (write._Sheet does not)."""
-
-    _put_plain = write._Sheet._put_plain
-
-    def put_row(self, row, cells):
-        for c, value, fmt in cells:
-            self._put_plain(row, c, value, fmt)
-
-
-def _same_workbooks(a_path, b_path) -> int:
-    """Assert two workbooks are the same file but for the time of writing; count their cells."""
-    with zipfile.ZipFile(a_path) as a, zipfile.ZipFile(b_path) as b:
-        assert a.namelist() == b.namelist()
-        for name in a.namelist():
-            if name != "docProps/core.xml":
-                assert a.read(name) == b.read(name), (str(a_path), name)
-        return sum(a.read(n).count(b"<c ") for n in a.namelist() if n.startswith("xl/worksheets/"))
-
-
-def test_tables_are_written_byte_for_byte_as_xlsxwriter_writes_them(tmp_path, rules, monkeypatch):
-    """write._Sheet stores and writes table rows its own short way; the workbooks must be the
-    very ones xlsxwriter's own path gives (built here in this process, so that both ways run)."""
-    from pipeline.tools.samples import write_samples
-
-    def serial(func, items, args=(), limits=None, seconds=None, started=None):
-        return ((i, func(item, *args)) for i, item in enumerate(items))
-
-    monkeypatch.setattr(write, "isolated_map", serial)
-    write_samples(tmp_path / "inputs", rules)
-    run(tmp_path / "inputs", tmp_path / "short", rules, today=dt.date(2024, 9, 5))
-    monkeypatch.setattr(write, "_Sheet", _Plain)
-    run(tmp_path / "inputs", tmp_path / "plain", rules, today=dt.date(2024, 9, 5))
-
-    books = sorted(p.relative_to(tmp_path / "short") for p in (tmp_path / "short").rglob("*.xlsx"))
-    assert len(books) >= 5 and sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain").rglob("*.xlsx")) == books
-    cells = sum(_same_workbooks(tmp_path / "short" / rel, tmp_path / "plain" / rel) for rel in books)
-    assert cells > 2000  # the tables themselves were compared, not only empty sheets
-
-
-def test_a_packed_row_gives_way_to_a_later_write_and_feeds_a_chart(tmp_path):
-    for cls in (write._Sheet, _Plain):
-        wb = xlsxwriter.Workbook(str(tmp_path / f"{cls.__name__}.xlsx"))
-        ws = wb.add_worksheet("S", worksheet_class=cls)
-        f, g = wb.add_format({"bold": True}), wb.add_format({"italic": True})
-        ws.put_row(0, [(0, "a", f), (1, 2.0, g), (2, None, f)])
-        ws.put_row(1, [(0, "b", f), (1, 3.5, g)])
-        ws.write_string(1, 1, "later", f)  # takes the packed cell's place
-        ws.put_row(2, [(0, "x" * 20_000, f), (1, 1.0, g)])  # maybe over Excel's limit: xlsxwriter's way
-        ws.put_row(40, [(3, "far", g)])
-        chart = wb.add_chart({"type": "column"})
-        chart.add_series({"categories": "=S!$A$1:$A$2", "values": "=S!$B$1:$B$2"})
-        ws.insert_chart("E5", chart)
-        wb.close()
-    assert _same_workbooks(tmp_path / "_Sheet.xlsx", tmp_path / "_Plain.xlsx") == 8

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.errors import RulesError
 from pipeline.core.text import clean, key, plain
 
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "schemas" / "khanh_hoa.toml"
@@ -30,8 +31,6 @@ INFO_FIELDS = (
 TABLE_COLUMNS = ("stt", "criterion", "standard", "score", "evidence")
 
 
-class RulesError(Exception):
-    """The rules file cannot be used; the run must not start."""
 
 
 @dataclass(frozen=True)

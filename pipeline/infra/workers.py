@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
+from pipeline.core.errors import WorkerError
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -62,10 +64,6 @@ GATHER_SECONDS = 0.004  # how long results may gather while every worker has wor
 
 # Imported once in the fork server, so every worker starts ready to read (a tenth of a second).
 PRELOAD = ["pipeline.stages.read", "pipeline.outputs.feedback"]
-
-
-class WorkerError(Exception):
-    """Reader processes cannot be started: the run cannot go on."""
 
 
 def _serve(conn: Connection, memory: int) -> None:
@@ -125,7 +123,7 @@ class _Worker:
             started = False
         if not started:
             self.proc.kill()
-            raise WorkerError("Không khởi động được tiến trình đọc tệp (multiprocessing).")
+            raise WorkerError()
         return self
 
     @property

@@ -9,26 +9,17 @@ macros and external links dropped); any other file is rebuilt cell by cell from 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import xlsxwriter
 
 from pipeline.core.findings import Finding
+from pipeline.infra.files import atomic_write
+from pipeline.outputs.words import FEEDBACK
 from pipeline.stages.read.grid import col_letter
 from pipeline.stages.read.sheets import PasswordProtected, Unreadable, open_workbook
 
-LABELS = {
-    "sheet": "Phản hồi",
-    "title": "PHIẾU PHẢN HỒI HỒ SƠ TỰ CHẤM ĐIỂM",
-    "intro": "Tệp «{file}» chưa được tiếp nhận vì các lỗi dưới đây. Đề nghị đơn vị sửa các ô được tô màu "
-             "(đưa chuột vào ô để xem ghi chú) rồi gửi lại.",
-    "columns": ["STT", "Trang tính", "Ô", "Mức", "Nội dung"],
-    "error": "Lỗi",
-    "warning": "Cảnh báo",
-    "author": "Ban Thi đua - Khen thưởng",
-}
 HIGHLIGHT = "FFC7CE"
 
 
@@ -41,7 +32,7 @@ class Job:
 
 
 def _rows(findings: tuple[Finding, ...]) -> list[list[object]]:
-    return [[i, f.sheet, f.cell, LABELS["error" if f.is_error else "warning"], f.message]
+    return [[i, f.sheet, f.cell, FEEDBACK["error" if f.is_error else "warning"], f.message]
             for i, f in enumerate(findings, start=1)]
 
 
@@ -65,12 +56,12 @@ def _copy_with_openpyxl(job: Job, tmp: Path) -> None:
         if sheet in wb.sheetnames:
             target = wb[sheet][cell]
             target.fill = fill
-            target.comment = Comment(note, LABELS["author"], width=320, height=120)
-    ws = wb.create_sheet(LABELS["sheet"], 0)
-    ws.append([LABELS["title"]])
-    ws.append([LABELS["intro"].format(file=job.rel)])
+            target.comment = Comment(note, FEEDBACK["author"], width=320, height=120)
+    ws = wb.create_sheet(FEEDBACK["sheet"], 0)
+    ws.append([FEEDBACK["title"]])
+    ws.append([FEEDBACK["intro"].format(file=job.rel)])
     ws.append([])
-    ws.append(LABELS["columns"])
+    ws.append(FEEDBACK["columns"])
     for row in _rows(job.findings):
         ws.append(row)
     for row in ws.iter_rows():
@@ -100,17 +91,17 @@ def _rebuild(job: Job, tmp: Path) -> None:
     head = wb.add_format({"bold": True, "border": 1, "bg_color": "#D9E1F2"})
     mark = wb.add_format({"bg_color": f"#{HIGHLIGHT}", "text_wrap": True, "valign": "top"})
     date = wb.add_format({"num_format": "dd/mm/yyyy"})
-    ws = wb.add_worksheet(LABELS["sheet"])
-    ws.write_string(0, 0, LABELS["title"], bold)
-    ws.write_string(1, 0, LABELS["intro"].format(file=job.rel), wrap)
-    for c, (name, width) in enumerate(zip(LABELS["columns"], (6, 16, 8, 10, 90), strict=True)):
+    ws = wb.add_worksheet(FEEDBACK["sheet"])
+    ws.write_string(0, 0, FEEDBACK["title"], bold)
+    ws.write_string(1, 0, FEEDBACK["intro"].format(file=job.rel), wrap)
+    for c, (name, width) in enumerate(zip(FEEDBACK["columns"], (6, 16, 8, 10, 90), strict=True)):
         ws.write_string(3, c, name, head)
         ws.set_column(c, c, width)
     for r, row in enumerate(_rows(job.findings), start=4):
         for c, v in enumerate(row):
             ws.write(r, c, v, wrap) if isinstance(v, int) else ws.write_string(r, c, str(v), wrap)
     notes = _notes(job.findings)
-    names = {LABELS["sheet"].casefold()}
+    names = {FEEDBACK["sheet"].casefold()}
     for sheet in sheets:
         name = sheet.name[:31] if sheet.name.casefold() not in names else f"{sheet.name[:27]} (2)"
         names.add(name.casefold())
@@ -136,28 +127,22 @@ def _rebuild(job: Job, tmp: Path) -> None:
                     out.write_blank(r, c, None, fmt)
         for (s, cell), note in notes.items():
             if s == sheet.name:
-                out.write_comment(cell, note, {"author": LABELS["author"], "x_scale": 3, "y_scale": 2})
+                out.write_comment(cell, note, {"author": FEEDBACK["author"], "x_scale": 3, "y_scale": 2})
     wb.close()
+
+
+def _write(job: Job, tmp: Path) -> None:
+    with open(job.source, "rb") as fh:
+        is_zip = fh.read(4) == b"PK\x03\x04"
+    if is_zip and job.source.suffix.casefold() in (".xlsx", ".xlsm", ".xltx", ".xltm"):
+        try:
+            _copy_with_openpyxl(job, tmp)
+            return
+        except Exception:  # noqa: BLE001 — openpyxl refuses it: rebuilt from its values instead
+            pass
+    _rebuild(job, tmp)
 
 
 def build(job: Job) -> str:
     """Write one feedback workbook (atomically); returns the path written."""
-    job.target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = job.target.with_name(f".{job.target.name}.{os.getpid()}.tmp")
-    try:
-        copied = False
-        with open(job.source, "rb") as fh:
-            is_zip = fh.read(4) == b"PK\x03\x04"
-        if is_zip and job.source.suffix.casefold() in (".xlsx", ".xlsm", ".xltx", ".xltm"):
-            try:
-                _copy_with_openpyxl(job, tmp)
-                copied = True
-            except Exception:  # noqa: BLE001 — fall back to rebuilding from values
-                copied = False
-        if not copied:
-            _rebuild(job, tmp)
-        os.replace(tmp, job.target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return str(job.target)
+    return str(atomic_write(job.target, lambda tmp: _write(job, tmp)))

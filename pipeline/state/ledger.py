@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.core.errors import LedgerError
+
 LEDGER_NAME = "so_theo_doi.sqlite"
 
 # Each step takes the schema from version i to i + 1. Never edit a released step: add one.
@@ -53,8 +55,6 @@ MIGRATIONS: list[list[str]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class LedgerError(Exception):
-    """The ledger cannot be used; nothing has been written."""
 
 
 @dataclass(frozen=True)
@@ -90,17 +90,13 @@ def check(path: Path) -> int:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise LedgerError(
-            f"Sổ theo dõi {path} bị hỏng ({exc}). Không ghi gì. Khôi phục bản sao lưu gần nhất trong "
-            f"{path.parent / '.sao_luu'} (đổi tên thành {LEDGER_NAME}) rồi chạy lại."
-        ) from exc
+        raise LedgerError(code="ledger-corrupt", path=path, reason=exc, backups=path.parent / ".sao_luu",
+                          name=LEDGER_NAME) from exc
     if ok != "ok":
-        raise LedgerError(f"Sổ theo dõi {path} bị hỏng ({ok}). Không ghi gì; khôi phục bản sao lưu trong .sao_luu/.")
+        raise LedgerError(code="ledger-corrupt", path=path, reason=ok, backups=path.parent / ".sao_luu",
+                          name=LEDGER_NAME)
     if version > SCHEMA_VERSION:
-        raise LedgerError(
-            f"Sổ theo dõi {path} do phiên bản chương trình mới hơn tạo (lược đồ {version}, chương trình này "
-            f"hiểu đến {SCHEMA_VERSION}). Không ghi gì; hãy cập nhật chương trình."
-        )
+        raise LedgerError(code="ledger-newer", path=path, version=version, known=SCHEMA_VERSION)
     return version
 
 
@@ -112,7 +108,7 @@ class Ledger:
         self.path = path
         if readonly:
             if not version:
-                raise LedgerError(f"Chưa có sổ theo dõi {path}: chưa chạy lần nào trên thư mục kết quả này.")
+                raise LedgerError(code="ledger-missing", path=path)
             self.con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             return
         self.con = sqlite3.connect(path)
