@@ -9,21 +9,26 @@ from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult
 
 
-def overview_sheet(book: Book, result: YearResult, records: list[Record], rules: Rules, subtitle: str) -> None:
-    """The first sheet: headline figures and live charts (xlsxwriter's native charts)."""
+def _figures(result: YearResult, rules: Rules) -> list[tuple[str, int]]:
+    """(label, number) of the headline figures."""
     award, proposal = rules.awards[GROUP_AWARD], rules.awards[PROPOSAL]
     s = result.summary
     t = s[s.group.isna()].iloc[0]
-    body = s[s.group.notna()]
-    received_by_group = body.groupby("group").received.sum()
+    received_by_group = s[s.group.notna()].groupby("group").received.sum()
     missing_groups = sum(1 for g in rules.groups if received_by_group.get(g, 0) == 0)
-    figures = [
+    return [
         (LABELS["fig_received"], t.received), (LABELS["fig_rejected"], t.rejected),
         (LABELS["fig_eligible"], t.eligible), (LABELS["fig_awarded"].format(award=award.short), t.awarded),
         (LABELS["fig_proposed"].format(proposal=proposal.short), t.proposed), (LABELS["fig_tied"], t.tied),
         (LABELS["fig_groups_missing"].format(group_label=rules.group_label), missing_groups),
         (LABELS["fig_units_missing"], t.not_submitted),
     ]
+
+
+def overview_sheet(book: Book, result: YearResult, records: list[Record], rules: Rules, subtitle: str) -> None:
+    """The first sheet: headline figures and live charts (xlsxwriter's native charts)."""
+    figures = _figures(result, rules)
+    body = result.summary[result.summary.group.notna()]
     ws = book.sheet(LABELS["sheet_overview"])
     title = LABELS["overview_title"].format(movement=rules.movement.upper(), year=result.year)
     columns = [(LABELS["figure"], 52, "text"), (LABELS["count"], 14, "int")] + [("", 12, "int")] * 6

@@ -102,35 +102,31 @@ def _write_value(ws, r: int, c: int, value: object, fmt) -> None:
         ws.write_string(r, c, str(value), fmt)
 
 
-def write_form(wb: xlsxwriter.Workbook, spec: FormSpec, rules: Rules, *, blank: bool = False) -> None:
-    """Write one form on a new sheet of ``wb``."""
-    ws = wb.add_worksheet(spec.sheet)
-    fmt = _Formats(wb)
-    kind = rules.kinds[spec.kind]
-    r0, c0 = spec.origin
-    ws.set_column(c0, c0, 6)
-    ws.set_column(c0 + 1, c0 + 1, 60)
-    ws.set_column(c0 + 2, c0 + 3, 11)
-    ws.set_column(c0 + 4, c0 + 4, 40)
-    ws.merge_range(r0, c0, r0, c0 + 4, rules.form.title.upper(), fmt.title)
-    ws.merge_range(r0 + 1, c0, r0 + 1, c0 + 4, f"{kind.title}.", fmt.subtitle)
+def _blank_input(ws, wb, r: int, c: int, name: str, spec: FormSpec, rules: Rules, fmt: _Formats) -> None:
+    """The value cell of a blank form's label: unlocked, with its drop-down or check."""
+    ws.merge_range(r, c, r, c + 2, "", fmt.input)
+    if name == "kind":
+        ws.write_string(r, c, rules.kinds[spec.kind].name, fmt.input)
+        ws.data_validation(r, c, r, c, {"validate": "list", "source": [k.name for k in rules.kinds.values()]})
+    elif name == "year":
+        ws.data_validation(r, c, r, c, {"validate": "integer", "criteria": "between", "minimum": 2000, "maximum": 2100})
+    elif name in ("group", "field"):
+        col = "A" if name == "group" else "B"
+        n = len(rules.groups if name == "group" else rules.fields)
+        ws.data_validation(r, c, r, c, {"validate": "list", "source": f"={LISTS_SHEET}!${col}$2:${col}${n + 1}"})
+    elif name == "date":
+        ws.write_blank(r, c, None, wb.add_format({"locked": False, "bg_color": "#FFF8DC", "border": 1,
+                                                  "num_format": "dd/mm/yyyy", "font_name": "Times New Roman",
+                                                  "font_size": 12}))
 
-    r = r0 + 3
+
+def _info_block(ws, wb, spec: FormSpec, rules: Rules, fmt: _Formats, blank: bool, r: int) -> int:
+    """The labelled values; returns the next free row."""
+    c0 = spec.origin[1]
     for name, label, value in _labels(spec, rules):
         if blank:
             ws.write_string(r, c0 + 1, f"{label}:", fmt.label)
-            ws.merge_range(r, c0 + 2, r, c0 + 4, "", fmt.input)
-            if name == "kind":
-                ws.write_string(r, c0 + 2, kind.name, fmt.input)
-                ws.data_validation(r, c0 + 2, r, c0 + 2, {"validate": "list", "source": [k.name for k in rules.kinds.values()]})
-            elif name == "year":
-                ws.data_validation(r, c0 + 2, r, c0 + 2, {"validate": "integer", "criteria": "between", "minimum": 2000, "maximum": 2100})
-            elif name in ("group", "field"):
-                col = "A" if name == "group" else "B"
-                n = len(rules.groups if name == "group" else rules.fields)
-                ws.data_validation(r, c0 + 2, r, c0 + 2, {"validate": "list", "source": f"={LISTS_SHEET}!${col}$2:${col}${n + 1}"})
-            elif name == "date":
-                ws.write_blank(r, c0 + 2, None, wb.add_format({"locked": False, "bg_color": "#FFF8DC", "border": 1, "num_format": "dd/mm/yyyy", "font_name": "Times New Roman", "font_size": 12}))
+            _blank_input(ws, wb, r, c0 + 2, name, spec, rules, fmt)
         elif spec.inline_labels:
             shown = value.strftime("%d/%m/%Y") if isinstance(value, dt.date) else ("" if value is None else value)
             ws.write_string(r, c0 + 1, f"{label}: {shown}", fmt.value)
@@ -138,8 +134,12 @@ def write_form(wb: xlsxwriter.Workbook, spec: FormSpec, rules: Rules, *, blank: 
             ws.write_string(r, c0 + 1, f"{label}:", fmt.label)
             _write_value(ws, r, c0 + 2, value, fmt.date if isinstance(value, dt.date) else fmt.value)
         r += 1
+    return r
 
-    r += 1
+
+def _table_header(ws, spec: FormSpec, rules: Rules, fmt: _Formats, r: int) -> int:
+    """The criteria table's header, on one row or two; returns the first criterion's row."""
+    c0 = spec.origin[1]
     cols = rules.form.columns
     if spec.two_row_header:
         ws.merge_range(r, c0, r + 1, c0, cols["stt"][0], fmt.head)
@@ -157,29 +157,37 @@ def write_form(wb: xlsxwriter.Workbook, spec: FormSpec, rules: Rules, *, blank: 
             ws.write_string(r, c0 + i, cols[col][0], fmt.head)
         r += 1
     ws.repeat_rows(r - 1)
+    return r
 
-    first = r
+
+def _blank_score(ws, r: int, c: int, crit, rules: Rules, fmt: _Formats) -> None:
+    ws.write_blank(r, c, None, fmt.score)
+    ws.data_validation(r, c, r, c, {
+        "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": crit.points,
+        "input_title": rules.form.columns["score"][0], "input_message": f"Từ 0 đến {format_number(crit.points)} điểm",
+        "error_title": "Điểm không hợp lệ", "error_message": f"Điểm tự chấm phải từ 0 đến {format_number(crit.points)}.",
+    })
+    ws.write_string(r, c + 1, "", fmt.evidence)
+    ws.write_comment(r, c + 1, crit.evidence, {"x_scale": 2})
+
+
+def _criteria_rows(ws, spec: FormSpec, rules: Rules, fmt: _Formats, blank: bool, r: int) -> tuple[int, float]:
+    """One row per criterion; returns (the total row's row, the sum of the numeric scores)."""
+    c0 = spec.origin[1]
+    kind = rules.kinds[spec.kind]
     scores = spec.scores if spec.scores is not None else [c.points for c in kind.criteria]
     evidence = spec.evidence if spec.evidence is not None else [
         f"Báo cáo số {10 + i}/BC-UBND ngày 15/6/{spec.year}" for i in range(len(kind.criteria))
     ]
     standards = spec.standards if spec.standards is not None else [c.points for c in kind.criteria]
-    n = len(scores) if not blank else len(kind.criteria)
     numeric_total = 0.0
-    for i in range(n):
+    for i in range(len(kind.criteria) if blank else len(scores)):
         crit = kind.criteria[i] if i < len(kind.criteria) else None
         ws.write_string(r, c0, f"{i + 1:02d}", fmt.center)
         ws.write_string(r, c0 + 1, crit.text if crit else "", fmt.cell)
         _write_value(ws, r, c0 + 2, standards[i] if i < len(standards) else None, fmt.center)
         if blank:
-            ws.write_blank(r, c0 + 3, None, fmt.score)
-            ws.data_validation(r, c0 + 3, r, c0 + 3, {
-                "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": crit.points,
-                "input_title": rules.form.columns["score"][0], "input_message": f"Từ 0 đến {format_number(crit.points)} điểm",
-                "error_title": "Điểm không hợp lệ", "error_message": f"Điểm tự chấm phải từ 0 đến {format_number(crit.points)}.",
-            })
-            ws.write_string(r, c0 + 4, "", fmt.evidence)
-            ws.write_comment(r, c0 + 4, crit.evidence, {"x_scale": 2})
+            _blank_score(ws, r, c0 + 3, crit, rules, fmt)
         else:
             score = scores[i] if i < len(scores) else None
             if isinstance(score, (int, float)) and not isinstance(score, bool):
@@ -187,16 +195,20 @@ def write_form(wb: xlsxwriter.Workbook, spec: FormSpec, rules: Rules, *, blank: 
                 if spec.scores_as_text:
                     score = format_number(score)
             _write_value(ws, r, c0 + 3, score, fmt.score)
-            ev = evidence[i] if i < len(evidence) else ""
-            _write_value(ws, r, c0 + 4, ev, fmt.evidence)
+            _write_value(ws, r, c0 + 4, evidence[i] if i < len(evidence) else "", fmt.evidence)
         ws.set_row(r, 60)
         r += 1
-    last = r - 1
+    return r, numeric_total
+
+
+def _total_row(ws, spec: FormSpec, rules: Rules, fmt: _Formats, blank: bool, first: int, r: int,
+               numeric_total: float) -> None:
+    c0 = spec.origin[1]
     ws.write_blank(r, c0, None, fmt.total)
     ws.write_string(r, c0 + 1, rules.form.total_row[0], fmt.total)
-    ws.write_number(r, c0 + 2, kind.total, fmt.total)
+    ws.write_number(r, c0 + 2, rules.kinds[spec.kind].total, fmt.total)
     score_col = xlsxwriter.utility.xl_col_to_name(c0 + 3)
-    formula = f"=SUM({score_col}{first + 1}:{score_col}{last + 1})"
+    formula = f"=SUM({score_col}{first + 1}:{score_col}{r})"
     if blank or spec.total == "formula":
         ws.write_formula(r, c0 + 3, formula, fmt.total, 0 if blank else numeric_total)
     elif spec.total == "value":
@@ -205,6 +217,23 @@ def write_form(wb: xlsxwriter.Workbook, spec: FormSpec, rules: Rules, *, blank: 
         _write_value(ws, r, c0 + 3, spec.total, fmt.total)
     ws.write_blank(r, c0 + 4, None, fmt.total)
 
+
+def write_form(wb: xlsxwriter.Workbook, spec: FormSpec, rules: Rules, *, blank: bool = False) -> None:
+    """Write one form on a new sheet of ``wb``."""
+    ws = wb.add_worksheet(spec.sheet)
+    fmt = _Formats(wb)
+    kind = rules.kinds[spec.kind]
+    r0, c0 = spec.origin
+    ws.set_column(c0, c0, 6)
+    ws.set_column(c0 + 1, c0 + 1, 60)
+    ws.set_column(c0 + 2, c0 + 3, 11)
+    ws.set_column(c0 + 4, c0 + 4, 40)
+    ws.merge_range(r0, c0, r0, c0 + 4, rules.form.title.upper(), fmt.title)
+    ws.merge_range(r0 + 1, c0, r0 + 1, c0 + 4, f"{kind.title}.", fmt.subtitle)
+    r = _info_block(ws, wb, spec, rules, fmt, blank, r0 + 3)
+    first = _table_header(ws, spec, rules, fmt, r + 1)
+    last, numeric_total = _criteria_rows(ws, spec, rules, fmt, blank, first)
+    _total_row(ws, spec, rules, fmt, blank, first, last, numeric_total)
     ws.set_paper(9)  # A4
     ws.set_portrait()
     ws.fit_to_pages(1, 0)

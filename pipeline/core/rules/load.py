@@ -1,236 +1,36 @@
-"""The rules file: loading, strict checking, and name matching against it.
-
-The rules file (TOML, in ``schemas/``) is the single source of every group name, field name,
-rubric text, threshold, quota and deadline. A file with a mistake stops the run before any
-submission is read, with a message that names the offending key.
-"""
+"""Reading and checking the rules file: a mistake stops the run before any submission is read,
+with a message that names the offending key."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import RulesError
-from pipeline.core.text import clean, key, plain
-
-DEFAULT_RULES = Path(__file__).resolve().parents[2] / "schemas" / "khanh_hoa.toml"
-
-# The two tiers of recognition the pipeline ranks for; their names and quotas come from the file.
-GROUP_AWARD = "giay_khen_huyen"
-PROPOSAL = "de_nghi_bang_khen_tinh"
-
-INFO_FIELDS = (
-    "kind", "year", "name", "unit_code", "position", "group",
-    "commune", "model", "field", "period", "date",
+from pipeline.core.rules.model import (
+    DEFAULT_RULES,
+    GROUP_AWARD,
+    HISTORY_TITLES,
+    INFO_FIELDS,
+    PROPOSAL,
+    TABLE_COLUMNS,
+    Award,
+    Calendar,
+    Criterion,
+    Document,
+    Eligibility,
+    Email,
+    FormLayout,
+    Kind,
+    Registers,
+    Rules,
+    TwoYearRule,
 )
-TABLE_COLUMNS = ("stt", "criterion", "standard", "score", "evidence")
-
-
-
-
-@dataclass(frozen=True)
-class Criterion:
-    stt: int
-    points: float
-    text: str
-    evidence: str
-
-
-@dataclass(frozen=True)
-class Kind:
-    code: str
-    name: str
-    title: str
-    name_label: str
-    total: float
-    criteria: tuple[Criterion, ...]
-
-
-@dataclass(frozen=True)
-class Award:
-    code: str
-    name: str
-    short: str
-    quota: dict[str, int]
-
-
-@dataclass(frozen=True)
-class Eligibility:
-    criterion_min_percent: float
-    total_min: float
-    evidence_required: bool
-
-
-@dataclass(frozen=True)
-class FormLayout:
-    title: str
-    total_row: tuple[str, ...]
-    required: tuple[str, ...]
-    labels: dict[str, tuple[str, ...]]
-    columns: dict[str, tuple[str, ...]]
-
-
-@dataclass(frozen=True)
-class Calendar:
-    registration_before: tuple[int, int]
-    dossier_before: tuple[int, int]
-    evaluation_quarter: int
-    report_before: tuple[int, int]
-    late_blocks_eligibility: bool = False
-
-    def dossier_deadline(self, year: int) -> dt.date:
-        day, month = self.dossier_before
-        return dt.date(year, month, day)
-
-
-@dataclass(frozen=True)
-class TwoYearRule:
-    enabled: bool
-    years: int  # consecutive years recognised, the year being ranked included
-
-
-@dataclass(frozen=True)
-class Document:
-    issuer: tuple[str, ...]
-    nation: str
-    motto: str
-    place: str
-    signer_title: str
-    signer_name: str
-    preparer: str
-
-
-@dataclass(frozen=True)
-class Email:
-    subject: str
-    body: str
-    recipients: dict[str, str]
-
-
-# Titles of past recognitions (inputs/lich_su/): the group's award, and the province's.
-HISTORY_TITLES = (GROUP_AWARD, "bang_khen_tinh")
-
-
-@dataclass(frozen=True)
-class Registers:
-    history_columns: tuple[str, ...]
-    roster_columns: tuple[str, ...]
-    titles: dict[str, tuple[str, ...]]
-
-
-class NameIndex:
-    """Matches free-typed names to canonical ones: prefixes, aliases, any common spelling."""
-
-    def __init__(self, names: list[str], aliases: dict[str, list[str]], prefixes: list[list[str]]):
-        self.prefix_rows = [list(row) for row in prefixes]  # as written: canonical first
-        self._prefixes: list[tuple[tuple[str, ...], str]] = []
-        for row in prefixes:
-            canonical = key(row[0])
-            for spelling in row:
-                self._prefixes.append((tuple(key(spelling).split()), canonical))
-        # Longest prefix first so "thanh pho" wins over a one-word alias.
-        self._prefixes.sort(key=lambda p: -len(p[0]))
-        self._exact: dict[str, str] = {}
-        self._core: dict[str, list[tuple[str | None, str]]] = {}
-        # Typed without diacritics ("Cam Lam"): accepted only where exactly one name fits.
-        self._ascii: dict[str, set[str]] = {}
-        for name in names:
-            for spelling in [name, *aliases.get(name, [])]:
-                self._exact.setdefault(key(spelling), name)
-                prefix, core = self._split(spelling)
-                self._core.setdefault(core, []).append((prefix, name))
-                self._ascii.setdefault(plain(core), set()).add(name)
-                self._ascii.setdefault(plain(spelling), set()).add(name)
-
-    def _split(self, text: str) -> tuple[str | None, str]:
-        words = key(text).split()
-        for tokens, canonical in self._prefixes:
-            n = len(tokens)
-            if len(words) > n and tuple(words[:n]) == tokens:
-                return canonical, " ".join(words[n:])
-        return None, " ".join(words)
-
-    def match(self, text: str) -> str | None:
-        k = key(text)
-        if not k:
-            return None
-        if k in self._exact:
-            return self._exact[k]
-        prefix, core = self._split(text)
-        candidates = {name for _, name in self._core.get(core, [])}
-        if len(candidates) > 1 and prefix is not None:
-            candidates = {n for p, n in self._core[core] if p == prefix}
-        if not candidates:
-            candidates = set(self._ascii.get(plain(core), ()))
-        return candidates.pop() if len(candidates) == 1 else None
-
-    def duplicates(self, names: list[str]) -> list[str]:
-        seen: dict[str, str] = {}
-        dupes = []
-        for name in names:
-            prefix, core = self._split(name)
-            k = f"{prefix}|{core}"
-            if k in seen:
-                dupes.append(name)
-            seen[k] = name
-        return dupes
-
-
-@dataclass(frozen=True)
-class Rules:
-    path: Path
-    sha256: str
-    province: str
-    movement: str
-    group_label: str
-    groups: tuple[str, ...]
-    fields: tuple[str, ...]
-    eligibility: Eligibility
-    awards: dict[str, Award]
-    calendar: Calendar
-    form: FormLayout
-    kinds: dict[str, Kind]
-    two_year_rule: TwoYearRule
-    registers: Registers
-    document: Document
-    email: Email
-    group_index: NameIndex = field(repr=False, compare=False)
-    field_index: NameIndex = field(repr=False, compare=False)
-    kind_index: NameIndex = field(repr=False, compare=False)
-
-    def match_group(self, text: str) -> str | None:
-        return self.group_index.match(text)
-
-    def match_field(self, text: str) -> str | None:
-        return self.field_index.match(text)
-
-    def match_kind(self, text: str) -> str | None:
-        name = self.kind_index.match(text)
-        if name is None:
-            # "Tập thể điển hình", "Cá nhân tiêu biểu": the kind's name as a whole word run.
-            k = f" {key(text)} "
-            hits = {c for c, kd in self.kinds.items() if f" {key(kd.name)} " in k}
-            return hits.pop() if len(hits) == 1 else None
-        return next(code for code, kd in self.kinds.items() if kd.name == name)
-
-    def match_title(self, text: str) -> str | None:
-        """A past recognition's title, in any common spelling -> giay_khen_huyen / bang_khen_tinh."""
-        k = key(text)
-        for code, spellings in self.registers.titles.items():
-            if any(k == key(s) for s in spellings):
-                return code
-        return None
-
-    def kind_name(self, code: str) -> str:
-        return self.kinds[code].name if code in self.kinds else code
-
-
-# --- loading ---------------------------------------------------------------------------------
+from pipeline.core.rules.names import NameIndex
+from pipeline.core.text import clean
 
 _DAY_MONTH = re.compile(r"^(\d{1,2})/(\d{1,2})$")
 
@@ -242,7 +42,7 @@ class _Reader:
         self.path = path
 
     def fail(self, where: str, what: str) -> RulesError:
-        return RulesError(f"Tệp quy định {self.path.name}: khóa «{where}» {what}.")
+        return RulesError(f"Tệp quy định {self.path.name}: khóa «{where}» {what}.", code="rules-invalid")
 
     def table(self, data: Any, where: str, allowed: set[str] | None, required: set[str]) -> dict:
         if not isinstance(data, dict):
@@ -299,24 +99,7 @@ class _Reader:
         return out
 
 
-def load_rules(path: str | Path | None = None) -> Rules:
-    """Read and check a rules file. Raises RulesError naming the key at fault."""
-    path = Path(path) if path else DEFAULT_RULES
-    try:
-        raw_bytes = path.read_bytes()
-    except OSError as exc:
-        raise RulesError(f"Không đọc được tệp quy định {path}: {exc.strerror or exc}.") from exc
-    try:
-        data = tomllib.loads(raw_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RulesError(f"Tệp quy định {path.name} sai cú pháp TOML: {exc}.") from exc
-    r = _Reader(path)
-    top = {"province", "grouping", "fields", "eligibility", "awards", "calendar", "form", "kinds",
-           "two_year_rule", "registers", "document", "email"}
-    r.table(data, "", top, top)
-
-    province = r.table(data["province"], "province", {"name", "movement"}, {"name", "movement"})
-
+def _kinds(r: _Reader, data: dict) -> dict[str, Kind]:
     kinds_raw = r.table(data["kinds"], "kinds", None, set())
     if not kinds_raw:
         raise r.fail("kinds", "phải có ít nhất một loại điển hình")
@@ -348,9 +131,10 @@ def load_rules(path: str | Path | None = None) -> Rules:
         name_label = r.text(kd, "name_label", where) if "name_label" in kd else ""
         kinds[code] = Kind(code, r.text(kd, "name", where), title, name_label, total, tuple(criteria))
 
-    grouping = r.table(
-        data["grouping"], "grouping", {"label", "prefixes", "groups", "aliases"}, {"label", "groups"}
-    )
+    return kinds
+
+
+def _groups(r: _Reader, grouping: dict) -> tuple[list[str], NameIndex]:
     groups = r.texts(grouping, "groups", "grouping")
     prefixes = grouping.get("prefixes", [])
     if not isinstance(prefixes, list) or not all(
@@ -363,12 +147,20 @@ def load_rules(path: str | Path | None = None) -> Rules:
     for dup in group_index.duplicates(groups):
         raise r.fail("grouping.groups", f"có nhóm «{dup}» bị trùng")
 
+    return groups, group_index
+
+
+def _fields(r: _Reader, data: dict) -> tuple[list[str], NameIndex]:
     fields_t = r.table(data["fields"], "fields", {"names", "aliases"}, {"names"})
     fields = r.texts(fields_t, "names", "fields")
     field_index = NameIndex(fields, r.aliases(fields_t, "fields", fields), [])
     for dup in field_index.duplicates(fields):
         raise r.fail("fields.names", f"có lĩnh vực «{dup}» bị trùng")
 
+    return fields, field_index
+
+
+def _eligibility(r: _Reader, data: dict) -> Eligibility:
     el_keys = {"criterion_min_percent", "total_min", "evidence_required"}
     el = r.table(data["eligibility"], "eligibility", el_keys, el_keys)
     percent = r.number(el, "criterion_min_percent", "eligibility")
@@ -378,6 +170,10 @@ def load_rules(path: str | Path | None = None) -> Rules:
         raise r.fail("eligibility.evidence_required", "phải là true hoặc false")
     eligibility = Eligibility(percent, r.number(el, "total_min", "eligibility"), el["evidence_required"])
 
+    return eligibility
+
+
+def _awards(r: _Reader, data: dict, kinds: dict[str, Kind]) -> dict[str, Award]:
     awards_raw = r.table(data["awards"], "awards", {GROUP_AWARD, PROPOSAL}, {GROUP_AWARD, PROPOSAL})
     awards: dict[str, Award] = {}
     for code, aw in awards_raw.items():
@@ -394,6 +190,10 @@ def load_rules(path: str | Path | None = None) -> Rules:
                 f"không được lớn hơn awards.{GROUP_AWARD}.quota.{k}: chỉ đề nghị trong số được Giấy khen",
             )
 
+    return awards
+
+
+def _calendar(r: _Reader, data: dict) -> Calendar:
     cal_keys = {"registration_before", "dossier_before", "evaluation_quarter", "report_before"}
     cal = r.table(data["calendar"], "calendar", cal_keys | {"late_blocks_eligibility"}, cal_keys)
     late = cal.get("late_blocks_eligibility", False)
@@ -410,6 +210,10 @@ def load_rules(path: str | Path | None = None) -> Rules:
         late,
     )
 
+    return calendar
+
+
+def _two_year_rule(r: _Reader, data: dict) -> TwoYearRule:
     tyr = r.table(data["two_year_rule"], "two_year_rule",
                   {"enabled", "years"}, {"enabled", "years"})
     if not isinstance(tyr["enabled"], bool):
@@ -419,6 +223,10 @@ def load_rules(path: str | Path | None = None) -> Rules:
         raise r.fail("two_year_rule.years", "phải từ 1 trở lên")
     two_year_rule = TwoYearRule(tyr["enabled"], years)
 
+    return two_year_rule
+
+
+def _registers(r: _Reader, data: dict) -> Registers:
     reg = r.table(data["registers"], "registers",
                   {"history_columns", "roster_columns", "titles"}, {"history_columns", "roster_columns", "titles"})
     titles_t = r.table(reg["titles"], "registers.titles", set(HISTORY_TITLES), set(HISTORY_TITLES))
@@ -433,6 +241,10 @@ def load_rules(path: str | Path | None = None) -> Rules:
         {t: tuple(r.texts(titles_t, t, "registers.titles")) for t in HISTORY_TITLES},
     )
 
+    return registers
+
+
+def _form(r: _Reader, data: dict) -> FormLayout:
     form = r.table(
         data["form"], "form", {"title", "total_row", "required", "labels", "columns"},
         {"title", "total_row", "labels", "columns"},
@@ -451,12 +263,20 @@ def load_rules(path: str | Path | None = None) -> Rules:
         columns={c: tuple(r.texts(columns_t, c, "form.columns")) for c in TABLE_COLUMNS},
     )
 
+    return layout
+
+
+def _document(r: _Reader, data: dict) -> Document:
     doc_keys = {"issuer", "nation", "motto", "place", "signer_title", "signer_name", "preparer"}
     doc = r.table(data["document"], "document", doc_keys, doc_keys - {"signer_name"})
     document = Document(
         tuple(r.texts(doc, "issuer", "document")), r.text(doc, "nation", "document"), r.text(doc, "motto", "document"),
         r.text(doc, "place", "document"), r.text(doc, "signer_title", "document"),
         clean(doc.get("signer_name", "")), r.text(doc, "preparer", "document"))
+    return document
+
+
+def _email(r: _Reader, data: dict, groups: list[str]) -> Email:
     mail = r.table(data["email"], "email",
                    {"subject", "body", "recipients"}, {"subject", "body"})
     recipients = r.table(mail.get("recipients", {}), "email.recipients", None, set())
@@ -468,7 +288,32 @@ def load_rules(path: str | Path | None = None) -> Rules:
     email = Email(r.text(mail, "subject", "email"), str(mail["body"]).strip(),
                   {clean(g): a.strip() for g, a in recipients.items()})
 
-    kind_index = NameIndex([kd.name for kd in kinds.values()], {}, [])
+    return email
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Read and check a rules file. Raises RulesError naming the key at fault."""
+    path = Path(path) if path else DEFAULT_RULES
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise RulesError(f"Không đọc được tệp quy định {path}: {exc.strerror or exc}.") from exc
+    try:
+        data = tomllib.loads(raw_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RulesError(f"Tệp quy định {path.name} sai cú pháp TOML: {exc}.") from exc
+    r = _Reader(path)
+    top = {"province", "grouping", "fields", "eligibility", "awards", "calendar", "form", "kinds",
+           "two_year_rule", "registers", "document", "email"}
+    r.table(data, "", top, top)
+
+    province = r.table(data["province"], "province", {"name", "movement"}, {"name", "movement"})
+    kinds = _kinds(r, data)
+    grouping = r.table(
+        data["grouping"], "grouping", {"label", "prefixes", "groups", "aliases"}, {"label", "groups"}
+    )
+    groups, group_index = _groups(r, grouping)
+    fields, field_index = _fields(r, data)
     return Rules(
         path=path,
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
@@ -477,16 +322,16 @@ def load_rules(path: str | Path | None = None) -> Rules:
         group_label=r.text(grouping, "label", "grouping"),
         groups=tuple(groups),
         fields=tuple(fields),
-        eligibility=eligibility,
-        awards=awards,
-        calendar=calendar,
-        form=layout,
+        eligibility=_eligibility(r, data),
+        awards=_awards(r, data, kinds),
+        calendar=_calendar(r, data),
+        form=_form(r, data),
         kinds=kinds,
-        two_year_rule=two_year_rule,
-        registers=registers,
-        document=document,
-        email=email,
+        two_year_rule=_two_year_rule(r, data),
+        registers=_registers(r, data),
+        document=_document(r, data),
+        email=_email(r, data, groups),
         group_index=group_index,
         field_index=field_index,
-        kind_index=kind_index,
+        kind_index=NameIndex([kd.name for kd in kinds.values()], {}, []),
     )
