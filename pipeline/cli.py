@@ -236,18 +236,18 @@ def history_cmd(query: str, outputs: Path, rules_path: Path) -> None:
     finally:
         ledger.close()
     for unit in units:
-        mine_forms = [f for f in forms if f[7] == unit]
+        mine_forms = [f for f in forms if f.unit == unit]
         mine_recs = [r for r in recs if r.unit == unit]
         first = mine_forms[0] if mine_forms else None
-        name = first[1] if first else mine_recs[0].name
-        kind = first[2] if first else mine_recs[0].kind
-        group = first[3] if first else mine_recs[0].group
-        codes = {f[8] for f in mine_forms if f[8]} | {r.unit_code for r in mine_recs if r.unit_code}
+        name = first.name if first else mine_recs[0].name
+        kind = first.kind if first else mine_recs[0].kind
+        group = first.group if first else mine_recs[0].group
+        codes = {f.unit_code for f in mine_forms if f.unit_code} | {r.unit_code for r in mine_recs if r.unit_code}
         code = "mã " + ", ".join(sorted(codes)) if codes else "không có mã"
         click.echo(f"{rules.kind_name(kind)} «{name}» ({code}), {group}")
-        for year in sorted({f[0] for f in mine_forms} | {r.year for r in mine_recs}):
-            for f in (f for f in mine_forms if f[0] == year):
-                click.echo(f"  {year}: biểu mẫu {f[5]} ({f[6]}), {format_number(f[4])} điểm")
+        for year in sorted({f.year for f in mine_forms} | {r.year for r in mine_recs}):
+            for f in (f for f in mine_forms if f.year == year):
+                click.echo(f"  {year}: biểu mẫu {f.path} ({f.sheet}), {format_number(f.total)} điểm")
             for r in (r for r in mine_recs if r.year == year):
                 title = rules.awards[r.title].short if r.title in rules.awards else rules.registers.titles.get(
                     r.title, (r.title,))[0]

@@ -1,47 +1,45 @@
 """The monthly run as one call: discover → read → validate → score → rank → aggregate → write.
 
 This is the library's entry point; the CLI is a thin layer over it. ``run`` writes every output
-of a run, and the ledger, into a hidden staging folder inside the output folder, and moves them
-into place only when everything has been written: a run that fails or is killed leaves the
-previous outputs and the ledger as they were. A lock file keeps two runs from interleaving.
+of a run, and the ledger, into a hidden staging folder inside the output folder, and makes them
+current all at once when everything has been written (``pipeline.state.commit``): a run that
+fails or is killed leaves the previous outputs and the ledger as they were. A lock file keeps
+two runs from interleaving.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import gc
-import os
+import logging
 import shutil
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from pipeline import __version__
-from pipeline.core.errors import BusyError, InputsError, OutputError, PipelineError
+from pipeline.core.errors import InputsError, OutputError, PipelineError
 from pipeline.core.findings import Finding
 from pipeline.core.rules import Rules
-from pipeline.core.table import rows
-from pipeline.infra.workers import return_freed_memory, warm_up
+from pipeline.infra.lock import locked
+from pipeline.infra.memory import long_lived_objects, return_freed_memory
+from pipeline.infra.workers import warm_up
 from pipeline.outputs.books import write_years
-from pipeline.stages.aggregate import CHANGES, YearResult, by_year, combine, results
+from pipeline.stages.aggregate import YearResult, by_year, combine, results
 from pipeline.stages.discover import HISTORY_DIR, ROSTER_DIR, InputFile, Skipped, discover, given, registers
-from pipeline.stages.rank import holds_group_award, rank
+from pipeline.stages.rank import rank
 from pipeline.stages.read import Progress, WorkbookRead, frames, read_all
 from pipeline.stages.registers import read_registers, validate_register
 from pipeline.stages.score import score
 from pipeline.stages.validate import validate
-from pipeline.state import memo
+from pipeline.state import commit, memo
 from pipeline.state.cache import CACHE_NAME, ParseCache
 from pipeline.state.ledger import LEDGER_NAME, Ledger, Recognition, check
+from pipeline.state.record import record_run, record_unchanged
 
-STAGING_PREFIX = ".dang_ghi-"
-BACKUPS = ".sao_luu"
-KEEP_BACKUPS = 5
-LOCK_NAME = ".khoa"
+LOG_NAME = "nhat_ky.log"
+Stage = Callable[[str], None]  # told the name of each stage as it ends (the benchmark times them)
 
 
 @dataclass
@@ -110,19 +108,6 @@ def _imported(history: pd.DataFrame) -> list[Recognition]:
     ]
 
 
-class Timer:
-    """Seconds per stage, for the benchmark (a run without one records nothing)."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def lap(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._last
-        self._last = now
-
-
 @dataclass(frozen=True)
 class Registers:
     """The two register folders under inputs/: past recognitions, the roster, what they skipped."""
@@ -140,47 +125,46 @@ def _registers(inputs: Path) -> Registers:
     return Registers(history, roster, [*h_skipped, *r_skipped])
 
 
+def _read_registers(found: Registers, rules: Rules) -> tuple[list[Recognition], pd.DataFrame, list[Finding]]:
+    """Past recognitions, the roster of expected units, and the findings in both."""
+    history_rows, h_findings = validate_register(read_registers(found.history, rules, history=True), rules, history=True)
+    roster, r_findings = validate_register(read_registers(found.roster, rules, history=False), rules, history=False)
+    return _imported(history_rows), roster, [*h_findings, *r_findings]
+
+
 def analyse_files(files: list[InputFile], skipped: list[Skipped], rules: Rules, year: int | None = None,
                   inputs: Path | None = None, known: list[Recognition] | None = None,
-                  previous: Callable[[dict], dict | None] | None = None, timer: Timer | None = None,
+                  previous: Callable[[dict], dict | None] | None = None, stage: Stage | None = None,
                   progress: Progress | None = None, cache: ParseCache | None = None,
                   found: Registers | None = None) -> RunReport:
-    """``found``: the registers under ``inputs``, if the caller has listed them already."""
-    timer = timer or Timer()
+    """Every stage but writing. ``found``: the registers under ``inputs``, if already listed."""
+    stage = stage or (lambda name: None)
     reads = read_all(files, rules, progress=progress, cache=cache)
-    timer.lap("read")
+    stage("read")
     forms, criteria = frames([form for wb in reads for form in wb.forms])
     for wb in reads:
         wb.forms = []  # now rows of the frames: at 100 000 forms, a second copy costs a gigabyte
     forms["sha256"] = forms.file.map({wb.file.rel: wb.sha256 for wb in reads}).fillna("").astype(str)
     forms, criteria, findings = validate(forms, criteria, rules)
-    timer.lap("validate")
     findings = [*findings, *(f for wb in reads for f in wb.findings)]
-
-    imported: list[Recognition] = []
-    roster = None
+    stage("validate")
+    imported, roster = [], None
     if inputs is not None:
         found = found or _registers(inputs)
-        h_files, r_files = found.history, found.roster
         skipped = found.skipped_with(skipped)
-        history_rows, h_findings = validate_register(read_registers(h_files, rules, history=True), rules, history=True)
-        roster, r_findings = validate_register(read_registers(r_files, rules, history=False), rules, history=False)
-        imported = _imported(history_rows)
-        findings += [*h_findings, *r_findings]
-        timer.lap("registers")
-
-    years_now = {int(y) for y in forms.year.dropna()}
-    history = _history([*(known or []), *imported], years_now)
+        imported, roster, register_findings = _read_registers(found, rules)
+        findings += register_findings
+        stage("registers")
     scored = score(forms, criteria, rules)
-    timer.lap("score")
-    ranked = rank(scored, rules, history)
-    timer.lap("rank")
+    stage("score")
+    ranked = rank(scored, rules, _history([*(known or []), *imported], {int(y) for y in forms.year.dropna()}))
+    stage("rank")
     everything = combine(forms, criteria, ranked)
     current = results(everything)
     # What changed is told against the latest run that decided something else (see Ledger.results_before).
     before = previous(current) if previous is not None else None
     years = by_year(everything, sorted(findings), skipped, len(files), rules, year, before, roster, current)
-    timer.lap("aggregate")
+    stage("aggregate")
     return RunReport(years, len(files), skipped, sorted(findings), reads=reads, imported=imported, results=current)
 
 
@@ -196,161 +180,78 @@ def check_files(paths: list[Path], rules: Rules) -> RunReport:
     return analyse_files(files, skipped, rules)
 
 
-@contextmanager
-def _long_lived_objects() -> Iterator[None]:
-    """No cyclic garbage collection while a run builds its data, one collection after it.
+@dataclass(frozen=True)
+class _Run:
+    """What one run is given."""
 
-    A run keeps every parsed form until it ends, millions of small objects: each automatic
-    full collection walks all of them again, which at 10 000 forms cost more than the parsing
-    itself. What a run throws away is freed by reference counting; the few reference cycles
-    (pandas makes some) wait for the one collection at the end.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-        gc.collect()
+    inputs: Path
+    outputs: Path
+    rules: Rules
+    year: int | None
+    today: dt.date
+    started: dt.datetime
+    stage: Stage
+    progress: Progress | None
 
 
-@contextmanager
-def _locked(outputs: Path) -> Iterator[None]:
-    """Hold the output folder's lock for the whole run; a second run refuses at once."""
-    path = outputs / LOCK_NAME
-    fh = open(path, "a+")  # noqa: SIM115 — held open for the lock's lifetime
-    try:
-        try:
-            import fcntl
-
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:  # Windows
-            import msvcrt
-
-            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-    except OSError as exc:
-        fh.close()
-        raise BusyError(path=outputs) from exc
-    try:
-        yield
-    finally:
-        fh.close()
-
-
-def _clear_stale(outputs: Path) -> None:
-    """Staging folders left by a run that was killed: never moved into place, safe to remove."""
-    for stale in outputs.glob(f"{STAGING_PREFIX}*"):
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-def _backup(outputs: Path, stamp: str) -> None:
-    ledger = outputs / LEDGER_NAME
-    if not ledger.exists():
-        return
-    folder = outputs / BACKUPS
-    folder.mkdir(exist_ok=True)
-    shutil.copy2(ledger, folder / f"so_theo_doi-{stamp}.sqlite")
-    for old in sorted(folder.glob("so_theo_doi-*.sqlite"))[:-KEEP_BACKUPS]:
-        old.unlink()
-
-
-def _commit(staging: Path, outputs: Path, stamp: str) -> None:
-    """Move each staged year folder, then the ledger, into place."""
-    trash = staging / ".cu"
-    trash.mkdir()
-    for folder in sorted(p for p in staging.iterdir() if p.is_dir() and p.name.isdigit()):
-        target = outputs / folder.name
-        if target.exists():
-            target.rename(trash / folder.name)
-        folder.rename(target)
-    _backup(outputs, stamp)
-    (outputs / ".bo_nho_dem.json").unlink(missing_ok=True)  # the parse cache of version 0.1
-    for name in (CACHE_NAME, memo.MEMO_NAME, LEDGER_NAME):  # a run that kept its outputs has only the ledger
-        if (staging / name).exists():
-            os.replace(staging / name, outputs / name)
-
-
-def _file_rows(report: RunReport) -> list[dict]:
-    errors = {f.file for f in report.findings if f.is_error}
-    with_forms = {f for y in report.years for f in y.forms.file.tolist()}
-    rows = []
-    for wb in report.reads:
-        outcome = "rejected" if wb.file.rel in errors else ("accepted" if wb.file.rel in with_forms else "no-form")
-        rows.append({"path": wb.file.rel, "sha256": wb.sha256, "size": wb.file.size, "mtime": wb.file.mtime,
-                     "outcome": outcome})
-    return rows
-
-
-def _form_rows(report: RunReport) -> Iterator[dict]:
-    # Yielded, not listed: the ledger inserts them one by one, and 100 000 dicts held at once
-    # were a tenth of the main process's peak memory.
-    wanted = ["sha256", "sheet", "file", "unit", "unit_code", "name", "kind", "group", "field", "year", "total",
-              "scores"]
-    for y in report.years:
-        # The columns first, then the rows: a year's whole frame, filtered, is a copy of all of it.
-        for r in rows(y.forms.loc[~y.forms.rejected, wanted]):
-            yield {"sha256": r.sha256, "sheet": r.sheet, "path": r.file, "unit": r.unit,
-                   "unit_code": r.unit_code, "name": r.name, "kind": r.kind, "group": r.group,
-                   "field": r.field, "year": int(r.year), "total": float(r.total), "scores": r.scores}
-
-
-def _recognitions(report: RunReport) -> list[Recognition]:
-    out = []
-    wanted = ["award", "tie_edge", "year", "unit", "kind", "group", "unit_code", "name", "file", "sheet"]
-    for y in report.years:
-        for r in rows(y.forms.loc[~y.forms.rejected & ~y.forms.superseded, wanted]):
-            if holds_group_award(r.award, r.tie_edge):
-                out.append(Recognition(int(r.year), r.unit, "run", r.kind, r.group, r.unit_code, r.name,
-                                       r.award, f"{r.file}!{r.sheet}"))
-    return out
-
-
-def _keep(outputs: Path, staging: Path, report: RunReport, started: dt.datetime) -> None:
-    """Every input is as the last run left it: keep its outputs, add a run row to the ledger."""
+def _analyse_and_write(r: _Run, staging: Path, files, skipped, found: Registers, now: dict,
+                       extra: list[InputFile]) -> RunReport:
     ledger = Ledger(staging / LEDGER_NAME)
+    cache = ParseCache(r.outputs / CACHE_NAME, r.rules.sha256, new=staging / CACHE_NAME)
     try:
-        report.run_id = ledger.record_unchanged(
-            started.isoformat(timespec="seconds"), dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            dict.fromkeys(CHANGES, 0))
+        last = ledger.last_run()
+        report = analyse_files(files, skipped, r.rules, r.year, r.inputs, ledger.recognitions(),
+                               ledger.results_before, r.stage, r.progress, cache, found)
     finally:
         ledger.close()
+        cache.close()
+    # The ledger first, then the workbooks: each form's outcome is needed by the ledger only, and
+    # is dropped before the workers build the largest workbooks.
+    return_freed_memory()
+    record_run(staging, report, r.rules, r.started, last)
+    report.results, last = {}, None
+    return_freed_memory()
+    report.written += write_years(report.years, staging, r.rules, r.today, r.inputs)
+    r.stage("write+ledger")
+    memo.save(staging, now, {wb.file.rel: wb.sha256 for wb in report.reads}, [*files, *extra], report.written,
+              report.summary())
+    r.stage("memo")
+    return report
 
 
-def _record(ledger: Ledger, report: RunReport, rules: Rules, started: dt.datetime, last: dict | None) -> None:
-    main = next(y.year for y in report.years if y.main)
-    file_rows = _file_rows(report)
-    # A run that decided exactly what the last one did changed nothing, whatever its sheet of
-    # changes shows (that sheet tells what changed since the results last changed).
-    same = last is not None and last["results"] == report.results
-    report.run_id = ledger.record(
-        {
-            "started_at": started.isoformat(timespec="seconds"),
-            "finished_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "program_version": __version__, "rules_sha256": rules.sha256, "year": main,
-            "files": report.files_read, "forms": sum(len(y.forms) for y in report.years),
-            "rejected": report.count("rejected"), "eligible": report.count("eligible"),
-            "awarded": report.count("awarded"),
-            "seen": [[r["path"], r["sha256"], r["outcome"]] for r in file_rows],
-            "results": report.results,
-            "changes": {k: 0 if same else report.changed(k) for k in CHANGES},
-        },
-        file_rows, _form_rows(report), _recognitions(report), report.imported,
-        sorted({int(v) for y in report.years for v in y.forms.year.dropna()}),
-    )
+def _staged(r: _Run, staging: Path) -> RunReport:
+    """The run's whole generation of outputs, in ``staging``."""
+    if (r.outputs / LEDGER_NAME).exists():
+        shutil.copy2(r.outputs / LEDGER_NAME, staging / LEDGER_NAME)
+    files, skipped = discover(r.inputs)
+    found = _registers(r.inputs)
+    extra = [*found.history, *found.roster]
+    now = memo.snapshot({"version": __version__, "rules": r.rules.sha256, "year": r.year,
+                         "today": r.today.isoformat()}, [*files, *extra], found.skipped_with(skipped))
+    r.stage("discover")
+    summary = memo.kept(r.outputs, now, [*files, *extra]) if (r.outputs / LEDGER_NAME).exists() else None
+    if summary is None:
+        return _analyse_and_write(r, staging, files, skipped, found, now, extra)
+    report = RunReport([], len(files), found.skipped_with(skipped), [], kept=summary)
+    record_unchanged(staging, report, r.started)
+    r.stage("ledger")
+    return report
 
 
-def _record_in_ledger(staging: Path, report: RunReport, rules: Rules, started: dt.datetime, last: dict | None) -> None:
-    """Record the run in the staged ledger, on a connection of its own."""
-    ledger = Ledger(staging / LEDGER_NAME)
+def _log_to(path: Path) -> logging.Handler | None:
+    """The run's log file: library warnings and program errors, for whoever maintains the tool."""
     try:
-        _record(ledger, report, rules, started, last)
-    finally:
-        ledger.close()
+        handler = logging.FileHandler(path, encoding="utf-8", delay=True)  # made at the first record
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.captureWarnings(True)
+    return handler
 
 
 def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, today: dt.date | None = None,
-        timer: Timer | None = None, progress: Progress | None = None) -> RunReport:
+        stage: Stage | None = None, progress: Progress | None = None) -> RunReport:
     """Read every form under ``inputs``; write every output, and the ledger, under ``outputs``.
 
     When every input file is as the last run left it (and its outputs are untouched), nothing is
@@ -363,58 +264,27 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
     except OSError as exc:
         raise OutputError(code="outputs-uncreatable", path=outputs, reason=exc.strerror or exc) from exc
     started = dt.datetime.now().astimezone()
-    today = today or dt.date.today()
-    timer = timer or Timer()
-    with _locked(outputs), _long_lived_objects():
-        warm_up()
-        _clear_stale(outputs)
-        check(outputs / LEDGER_NAME)  # a corrupt or newer ledger stops the run here, before any write
-        staging = outputs / f"{STAGING_PREFIX}{os.getpid()}"
-        staging.mkdir()
+    r = _Run(inputs, outputs, rules, year, today or dt.date.today(), started, stage or (lambda name: None), progress)
+    with locked(outputs), long_lived_objects():
+        handler = _log_to(outputs / LOG_NAME)
         try:
-            if (outputs / LEDGER_NAME).exists():
-                shutil.copy2(outputs / LEDGER_NAME, staging / LEDGER_NAME)
-            files, skipped = discover(inputs)
-            found = _registers(inputs)
-            extra = [*found.history, *found.roster]
-            now = memo.snapshot({"version": __version__, "rules": rules.sha256, "year": year,
-                                 "today": today.isoformat()}, [*files, *extra], found.skipped_with(skipped))
-            timer.lap("discover")
-            summary = memo.kept(outputs, now, [*files, *extra]) if (outputs / LEDGER_NAME).exists() else None
-            if summary is not None:
-                report = RunReport([], len(files), found.skipped_with(skipped), [], kept=summary)
-                _keep(outputs, staging, report, started)
-                timer.lap("ledger")
-            else:
-                ledger = Ledger(staging / LEDGER_NAME)
-                cache = ParseCache(outputs / CACHE_NAME, rules.sha256, new=staging / CACHE_NAME)
-                try:
-                    last = ledger.last_run()
-                    report = analyse_files(files, skipped, rules, year, inputs, ledger.recognitions(),
-                                           ledger.results_before, timer, progress, cache, found)
-                finally:
-                    ledger.close()
-                    cache.close()
-                # The ledger first, then the workbooks. Recorded beside them (from a thread while
-                # the workers built), its rows and its JSON took 100 MB of the main process at
-                # 100 000 forms just as the workers held their largest workbooks; in turn, it costs
-                # about 0.2 s at 10 000 forms. What the analysis freed is given back before it, and
-                # what the ledger took after it.
-                return_freed_memory()
-                _record_in_ledger(staging, report, rules, started, last)
-                # Each form's outcome, this run's and the last's, was for the ledger only.
-                report.results, last = {}, None
-                return_freed_memory()
-                report.written += write_years(report.years, staging, rules, today, inputs)
-                timer.lap("write+ledger")
-                memo.save(staging, now, {wb.file.rel: wb.sha256 for wb in report.reads}, [*files, *extra],
-                          report.written, report.summary())
-                timer.lap("memo")
-            _commit(staging, outputs, started.strftime("%Y%m%d-%H%M%S"))
-        except OSError as exc:
-            raise OutputError(path=outputs, reason=exc.strerror or exc) from exc
+            warm_up()
+            commit.recover(outputs)
+            check(outputs / LEDGER_NAME)  # a corrupt or newer ledger stops the run here, before any write
+            staging = commit.new_staging(outputs)
+            try:
+                report = _staged(r, staging)
+                commit.backup_ledger(outputs, LEDGER_NAME, started.strftime("%Y%m%d-%H%M%S"))
+                commit.commit(staging, outputs)
+            except OSError as exc:
+                raise OutputError(path=outputs, reason=exc.strerror or exc) from exc
+            finally:
+                commit.discard(staging, outputs)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            if handler is not None:
+                logging.getLogger().removeHandler(handler)
+                logging.captureWarnings(False)
+                handler.close()
     report.written = [outputs / p.relative_to(staging) for p in report.written]
     return report
 

@@ -15,8 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
+from pipeline.core.errors import BusyError
+from pipeline.infra.lock import locked
 from pipeline.outputs.templates import FormSpec
-from pipeline.run import BusyError, _locked
 from pipeline.state.ledger import LEDGER_NAME, MIGRATIONS, SCHEMA_VERSION, Ledger
 
 from .helpers import read_csv
@@ -122,11 +123,11 @@ def test_two_runs_at_once_never_interleave(add, inputs, tmp_path):
     add("a.xlsx", FormSpec())
     out = tmp_path / "outputs"
     out.mkdir()
-    with _locked(out):
+    with locked(out):
         result = CliRunner().invoke(main, ["run", "--inputs", str(inputs), "--outputs", str(out)])
         assert result.exit_code != 0 and "Một lượt chạy khác đang ghi" in result.output
         with pytest.raises(BusyError):
-            with _locked(out):
+            with locked(out):
                 pass
     assert not (out / "2024").exists()
 

@@ -11,7 +11,6 @@ and the rest of its chunk goes on in another worker.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import multiprocessing as mp
 import os
 import sys
@@ -184,21 +183,6 @@ def warm_up(limits: Limits = Limits()) -> None:
     global _WARMING
     _WARMING = threading.Thread(target=start, name="warm-up", daemon=True)
     _WARMING.start()
-
-
-def return_freed_memory() -> None:
-    """Give back to the system what this process has freed (glibc keeps it for reuse otherwise).
-
-    A run frees a few hundred megabytes at 100 000 forms: the rows and frames of the analysis,
-    the pickled workbook jobs sent to the workers. Held, they added to what the workers hold
-    while they build the workbooks. (Linux with glibc only; elsewhere nothing happens.)
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-        pass
 
 
 def worker_pids() -> list[int]:

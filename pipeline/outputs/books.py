@@ -17,7 +17,8 @@ from pipeline.core.findings import Finding, in_order
 from pipeline.core.rules import Rules
 from pipeline.core.text import slug
 from pipeline.infra.files import atomic_write
-from pipeline.infra.workers import Failure, Limits, isolated_map, return_freed_memory
+from pipeline.infra.memory import return_freed_memory
+from pipeline.infra.workers import Failure, Limits, isolated_map
 from pipeline.outputs import feedback
 from pipeline.outputs.csvs import write_csvs
 from pipeline.outputs.document import Book

@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pipeline.core.errors import LedgerError
 
@@ -68,6 +69,20 @@ class Recognition:
     name: str
     title: str
     detail: str  # the file it came from
+
+
+class FormSeen(NamedTuple):
+    """A form the ledger holds, as a unit's history shows it."""
+
+    year: int
+    name: str
+    kind: str
+    group: str
+    total: float
+    path: str
+    sheet: str
+    unit: str
+    unit_code: str
 
 
 def _version(con: sqlite3.Connection) -> int:
@@ -167,12 +182,12 @@ class Ledger:
                 "rejected", "eligible", "awarded", "changes"]
         return [{**dict(zip(keys, r, strict=True)), "changes": json.loads(r[-1])} for r in rows]
 
-    def unit_history(self, units: Iterable[str]) -> tuple[list[tuple], list[Recognition]]:
+    def unit_history(self, units: Iterable[str]) -> tuple[list[FormSeen], list[Recognition]]:
         units = list(units)
         marks = ",".join("?" * len(units))
-        forms = self.con.execute(
+        forms = [FormSeen._make(row) for row in self.con.execute(
             f"SELECT DISTINCT year, name, kind, grp, total, path, sheet, unit, unit_code FROM forms "  # noqa: S608
-            f"WHERE unit IN ({marks}) ORDER BY year, path, sheet", units).fetchall()
+            f"WHERE unit IN ({marks}) ORDER BY year, path, sheet", units)]
         recs = [r for r in self.recognitions() if r.unit in units]
         return forms, recs
 

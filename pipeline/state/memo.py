@@ -57,7 +57,8 @@ def save(staging: Path, now: dict, hashes: dict[str, str], files: list[InputFile
     """Record what this run saw and wrote (``written``: paths inside ``staging``)."""
     entries = {}
     for f in files:
-        digest = hashes.get(f.rel) or file_sha256(f.path)
+        # A file this run could not read has no hash: the next run reads it again.
+        digest = hashes[f.rel] if f.rel in hashes else file_sha256(f.path)
         entries[f.rel] = [f.size, f.mtime, digest]
     outputs = {}
     for path in written:

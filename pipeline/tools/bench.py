@@ -22,11 +22,24 @@ from pipeline import __version__
 from pipeline.core.rules import Rules
 from pipeline.infra.workers import isolated_map, peak_memory_bytes, worker_pids
 from pipeline.outputs.templates import write_workbook
-from pipeline.run import Timer, run
+from pipeline.run import run
 from pipeline.stages.discover import discover
 from pipeline.stages.read import read_sheets
 from pipeline.stages.read.grid import Sheet
 from pipeline.tools.samples import sample_specs
+
+
+class Timer:
+    """Seconds per stage of a run: called with each stage's name as it ends."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._last
+        self._last = now
 
 
 def _write_one(job: tuple[Path, list], rules: Rules) -> str:
@@ -157,7 +170,7 @@ def bench(n: int, workdir: Path, rules: Rules, baseline: bool = True) -> dict:
     timer = Timer()
     start = time.perf_counter()
     with _SummedPeak() as summed:
-        report = run(inputs, outputs, rules, timer=timer)
+        report = run(inputs, outputs, rules, stage=timer)
     total = time.perf_counter() - start
     forms = sum(len(y.forms) for y in report.years)
     stages = {k: round(v, 3) for k, v in timer.seconds.items()}
