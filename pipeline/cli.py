@@ -187,7 +187,7 @@ def check_cmd(files: tuple[Path, ...], rules_path: Path) -> None:
             elif r.eligible:
                 state = f"hợp lệ, {format_number(r.total)} điểm, đủ điều kiện đề nghị khen thưởng"
             else:
-                state = f"hợp lệ, {format_number(r.total)} điểm, chưa đủ điều kiện: " + "; ".join(r.reasons)
+                state = f"hợp lệ, {format_number(r.total)} điểm, chưa đủ điều kiện: " + "; ".join(f.message for f in r.reasons)
             click.echo(f"  Trang «{r.sheet}»: {who}: {state}.")
         for f in in_order(f for f in report.findings if f.file == rel):
             label = "Lỗi" if f.is_error else "Cảnh báo"

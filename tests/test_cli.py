@@ -13,7 +13,7 @@ from pipeline.outputs.templates import FormSpec, write_register
 from .helpers import read_csv, table
 
 KET_QUA = ["file", "sheet", "unit_code", "name", "kind", "group", "field", "year", "total",
-           "eligible", "reasons", "rank", "award"]
+           "eligible", "reasons", "rank", "award", "reason_codes"]
 
 
 def _invoke(*args):
@@ -58,20 +58,21 @@ def test_monthly_run_end_to_end(add, inputs, tmp_path, rules):
     assert by_name["UBND xã Vạn Thắng"] == {
         "file": "van_ninh/a.xlsx", "sheet": "Sheet1", "unit_code": "VN-01", "name": "UBND xã Vạn Thắng",
         "kind": "tap_the", "group": "Huyện Vạn Ninh", "field": "Kinh tế", "year": "2024", "total": "100",
-        "eligible": "true", "reasons": "", "rank": "1", "award": "de_nghi_bang_khen_tinh",
+        "eligible": "true", "reasons": "", "rank": "1", "award": "de_nghi_bang_khen_tinh", "reason_codes": "",
     }
     assert by_name["UBND xã Vạn Phú"]["award"] == "giay_khen_huyen"
     assert by_name["Hội Nông dân xã Vạn Long"]["eligible"] == "false"
+    assert by_name["Hội Nông dân xã Vạn Long"]["reason_codes"] == "criterion-below"
     assert by_name["Hội Nông dân xã Vạn Long"]["reasons"].startswith("Tiêu chí 01: 12 điểm")
     assert by_name["Hội Nông dân xã Vạn Long"]["rank"] == ""
     assert by_name["Trần Thị Mai"]["kind"] == "ca_nhan" and by_name["Trần Thị Mai"]["group"] == "Huyện Cam Lâm"
 
     errors = read_csv(out / "2024" / "loi.csv")
-    assert list(errors[0]) == ["file", "sheet", "cell", "message"]
-    assert [(e["file"], e["sheet"], e["cell"]) for e in errors] == [
-        ("cam_lam/nhieu.xlsx", "CN2", "D17"),
-        ("hong.xlsx", "", ""),
-        ("thieu_nam.xlsx", "Sheet1", "C5"),
+    assert list(errors[0]) == ["file", "sheet", "cell", "message", "code", "severity"]
+    assert [(e["file"], e["sheet"], e["cell"], e["code"], e["severity"]) for e in errors] == [
+        ("cam_lam/nhieu.xlsx", "CN2", "D17", "score-above-max", "lỗi"),
+        ("hong.xlsx", "", "", "not-a-spreadsheet", "lỗi"),
+        ("thieu_nam.xlsx", "Sheet1", "C5", "info-missing", "lỗi"),
     ]
     assert all(e["message"] for e in errors)
     assert not any("~$" in e["file"] or e["file"].endswith(".pdf") for e in errors)

@@ -29,7 +29,7 @@ def test_whole_run_on_a_province_grouped_by_clusters(tmp_path):
     assert rows["UBND phường Nha Trang"]["group"] == "Cụm thi đua số 1"
     # First year on this rules file: no one has two consecutive years yet, so no proposal.
     assert rows["UBND phường Nha Trang"]["award"] == "giay_khen_huyen"
-    assert "Chưa đủ 2 năm liên tục" in rows["UBND phường Nha Trang"]["reasons"]
+    assert rows["UBND phường Nha Trang"]["reason_codes"] == "two-year"
     assert rows["UBND xã Vạn Ninh"]["award"] == "giay_khen_huyen"
     assert rows["Phạm Thị Lan"]["group"] == "Khối thi đua các sở, ban, ngành"
     # A district of the old map is not a group of this province.

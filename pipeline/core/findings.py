@@ -1,8 +1,9 @@
-"""Problems found in the data, as values: one Finding per problem, one table of messages.
+"""Problems found in the data, and the reasons behind outcomes, as values: one Finding each.
 
 A finding is never an exception: the run collects them and goes on. Exceptions are kept for
-"the run cannot go on" (a bad rules file, an output folder that cannot be written).
-Every user-facing sentence the pipeline produces about a form lives in the tables below.
+"the run cannot go on" (``pipeline.core.errors``). Every sentence the pipeline says about a form
+— a problem, a warning, or why it was not eligible, not awarded, tied or superseded — lives in
+the tables below, under a stable code that outputs carry and tests assert.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 ERROR = "error"
 WARNING = "warning"
+REASON = "reason"  # not a problem: why an accepted form's outcome is what it is
 
 # code -> (severity, Vietnamese template). Templates may use {found}, {expected}, {label}, {stt}.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -147,7 +149,7 @@ REASONS: dict[str, str] = {
         "Đạt {award_low}; đồng hạng {rank} với {n} hồ sơ tại ngưỡng {award} ({quota} suất) "
         "— Hội đồng xét"
     ),
-    "superseded": "Đã có hồ sơ nộp sau của cùng đơn vị: {file} ({sheet})",
+    "superseded": "Đã có hồ sơ nộp sau của cùng đơn vị: {by_file} ({by_sheet})",
     "late": "Nộp muộn: ngày lập {date}, hạn nộp hồ sơ là trước ngày {deadline}",
     "two-year": "Chưa đủ {years} năm liên tục được công nhận cấp huyện — giữ {award}, không đề nghị",
 }
@@ -194,8 +196,20 @@ def finding(
     return Finding(file, sheet, cell, code, severity, found_s, expected_s, message)
 
 
-def reason(code: str, **context: object) -> str:
-    return REASONS[code].format(**context)
+def reason(code: str, file: str = "", sheet: str = "", cell: str = "", found: object = "", expected: object = "",
+           **context: object) -> Finding:
+    """The reason behind an outcome, as a Finding of severity REASON, from the table of reasons."""
+    found_s, expected_s = str(found), str(expected)
+    message = REASONS[code].format(found=found_s, expected=expected_s, **context)
+    return Finding(file, sheet, cell, code, REASON, found_s, expected_s, message)
+
+
+def messages(found: list[Finding]) -> list[str]:
+    return [f.message for f in found]
+
+
+def codes(found: list[Finding]) -> list[str]:
+    return [f.code for f in found]
 
 
 def cell_order(cell: str) -> tuple[int, str]:

@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core.findings import in_order
+from pipeline.core.findings import codes, in_order, messages
 from pipeline.core.text import csv_safe
 from pipeline.infra.files import atomic_write
 from pipeline.outputs.document import missing
 from pipeline.outputs.record import Record, reasons_of
+from pipeline.outputs.words import CSV_WORDS
 from pipeline.stages.aggregate import YearResult
 
 KET_QUA_COLUMNS = ["file", "sheet", "unit_code", "name", "kind", "group", "field", "year",
-                   "total", "eligible", "reasons", "rank", "award"]
-LOI_COLUMNS = ["file", "sheet", "cell", "message"]
+                   "total", "eligible", "reasons", "rank", "award", "reason_codes"]
+LOI_COLUMNS = ["file", "sheet", "cell", "message", "code", "severity"]
 
 
 def _number(value: object) -> str:
@@ -44,12 +45,13 @@ def write_csvs(result: YearResult, folder: Path, records: list[Record]) -> None:
     accepted = sorted((r for r in records if not r.rejected), key=lambda r: (r.file, r.sheet))
     rows = (
         [r.file, r.sheet, r.unit_code, r["name"], r.kind, r.group, r.field, int(r.year),
-         _number(r.total), "true" if r.eligible else "false", "; ".join(reasons_of(r)),
-         "" if missing(r["rank"]) else int(r["rank"]), r.award]
+         _number(r.total), "true" if r.eligible else "false", "; ".join(messages(reasons_of(r))),
+         "" if missing(r["rank"]) else int(r["rank"]), r.award, ";".join(codes(reasons_of(r)))]
         for r in accepted
     )
     _csv(folder / "ket_qua.csv", KET_QUA_COLUMNS, rows)
     findings = in_order(result.findings)
-    _csv(folder / "loi.csv", LOI_COLUMNS, ([f.file, f.sheet, f.cell, f.message] for f in findings))
+    _csv(folder / "loi.csv", LOI_COLUMNS, ([f.file, f.sheet, f.cell, f.message, f.code,
+                                            CSV_WORDS["error" if f.is_error else "warning"]] for f in findings))
 
 

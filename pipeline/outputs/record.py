@@ -6,6 +6,7 @@ from collections import namedtuple
 
 import pandas as pd
 
+from pipeline.core.findings import Finding
 from pipeline.core.rules import Rules
 from pipeline.core.table import columns
 from pipeline.core.text import person_sort_key, vi_sort_key
@@ -32,8 +33,9 @@ def records(frame: pd.DataFrame) -> list[Record]:
     return list(map(Record._make, columns(frame, *RECORD_COLUMNS)))
 
 
-def reasons_of(row) -> list[str]:
-    return [*row["reasons"], *([row["note"]] if row["note"] else [])]
+def reasons_of(row) -> list[Finding]:
+    """Every reason behind the form's outcome: why it is not eligible, then how it was ranked."""
+    return [*row["reasons"], *([row["note"]] if row["note"] is not None else [])]
 
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from pipeline.core.findings import messages
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
 from pipeline.outputs.document import Book, missing
 from pipeline.outputs.record import Record, award_label, group_label, name_key, reasons_of
@@ -82,7 +83,7 @@ def ranked_sheet(book: Book, group: str, forms: list[Record], rules: Rules, titl
             None if missing(r["rank"]) else int(r["rank"]), rules.kind_name(r.kind), r["name"],
             r.unit_code, r.commune, r.field, r.model, *scores, r.total,
             LABELS["yes"] if r.eligible else LABELS["no_"], award_label(r.award, rules),
-            "\n".join(reasons_of(r)), r.file, r.sheet,
+            "\n".join(messages(reasons_of(r))), r.file, r.sheet,
         ])
     ws = book.sheet(group)
     head = book.table(ws, title, subtitle, columns, rows, cell_formats=low)
@@ -107,7 +108,7 @@ def awards_sheet(book: Book, forms: list[Record], rules: Rules, title: str, subt
     won = sorted(won, key=lambda r: (group_order.get(r.group, 99), kind_order.get(r.kind, 99), r["rank"], r.file))
     rows = [
         [r.group, rules.kind_name(r.kind), int(r["rank"]), r["name"], r.unit_code, r.model, r.field,
-         r.total, award_label(r.award, rules), r.note]
+         r.total, award_label(r.award, rules), r.note.message if r.note is not None else ""]
         for r in won
     ]
     book.table(book.sheet(LABELS["sheet_awards"]), title, subtitle, columns, rows)
@@ -124,7 +125,7 @@ def ineligible_sheet(book: Book, forms: list[Record], rules: Rules, title: str, 
     out = [r for r in forms if not r.rejected and not r.superseded and not r.eligible]
     out = sorted(out, key=lambda r: (group_order.get(r.group, 99), r.kind, name_key(r), r.file, r.sheet))
     rows = [
-        [r.group, rules.kind_name(r.kind), r["name"], r.unit_code, r.total, "\n".join(r.reasons), r.file, r.sheet]
+        [r.group, rules.kind_name(r.kind), r["name"], r.unit_code, r.total, "\n".join(messages(r.reasons)), r.file, r.sheet]
         for r in out
     ]
     book.table(book.sheet(LABELS["sheet_ineligible"]), title, subtitle, columns, rows)

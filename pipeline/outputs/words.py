@@ -96,3 +96,7 @@ FEEDBACK = {
     "warning": "Cảnh báo",
     "author": "Ban Thi đua - Khen thưởng",
 }
+
+
+# The severity column of loi.csv.
+CSV_WORDS = {"error": "lỗi", "warning": "cảnh báo"}

@@ -58,7 +58,7 @@ def combine(forms: pd.DataFrame, criteria: pd.DataFrame, ranked: pd.DataFrame) -
     out["superseded"] = outcome.superseded.eq(True)
     out["rank"] = outcome["rank"].astype("Int64")
     out["award"] = outcome.award.fillna("").astype(str)
-    out["note"] = outcome.note.fillna("").astype(str)
+    out["note"] = [n if isinstance(n, Finding) else None for n in outcome.note]
     out["tie_edge"] = outcome.tie_edge.fillna("").astype(str)
     out["reasons"] = [r if isinstance(r, list) else [] for r in outcome.reasons]
     out["by_name"] = outcome.by_name.eq(True)

@@ -25,7 +25,7 @@ def _supersede(forms: pd.DataFrame) -> pd.DataFrame:
     forms = forms.copy(deep=False)
     forms["unit"] = [unit_key(*r) for r in columns(forms, "unit_code", "name", "kind", "group")]
     forms["superseded"] = False
-    forms["note"] = ""
+    forms["note"] = pd.Series([None] * len(forms), index=forms.index, dtype=object)  # a Finding (REASON) or None
     # Only units with more than one form in a year need ordering.
     repeated = forms[forms.duplicated(["year", "unit"], keep=False)]
     order = repeated.assign(_d=repeated.date.map(lambda d: d or dt.date.min)).sort_values(
@@ -36,9 +36,15 @@ def _supersede(forms: pd.DataFrame) -> pd.DataFrame:
     latest = order.groupby(["year", "unit"], sort=False)[["file", "sheet"]].transform("last")
     older_idx = order.index[older]
     forms.loc[older_idx, "superseded"] = True
-    forms.loc[older_idx, "note"] = [reason("superseded", file=f, sheet=sh)
-                                    for f, sh in zip(latest.file[older], latest.sheet[older], strict=True)]
+    for i, f, sh in zip(older_idx, latest.file[older], latest.sheet[older], strict=True):
+        _note(forms, i, "superseded", by_file=f, by_sheet=sh)
     return forms
+
+
+def _note(forms: pd.DataFrame, index, code: str, **context: object) -> None:
+    """Set the reason behind the outcome of the form at ``index``, pointing at the form itself."""
+    forms.at[index, "note"] = reason(code, forms.at[index, "file"], forms.at[index, "sheet"],
+                                     forms.at[index, "cell_form"], **context)
 
 
 def _blocks(ranks: pd.Series) -> list[tuple[int, int, pd.Index]]:
@@ -90,12 +96,13 @@ def rank(forms: pd.DataFrame, rules: Rules, history: dict[str, set[int]] | None 
                     holders += list(members)
                 elif first <= q:
                     forms.loc[members, ["award", "tie_edge"]] = [TIE, "award"]
-                    forms.loc[members, "note"] = reason("tie-award", rank=first, n=len(members),
-                                                        award=award.short, quota=q, award_low=award.short)
+                    for i in members:
+                        _note(forms, i, "tie-award", rank=first, n=len(members), award=award.short, quota=q,
+                              award_low=award.short)
             passers = [i for i in holders if passes(i)]
             for i in holders:
                 if i not in passers and ranks[i] <= p:
-                    forms.at[i, "note"] = reason("two-year", years=rule.years, award=award.short)
+                    _note(forms, i, "two-year", years=rule.years, award=award.short)
                 elif i in passers and rule.enabled and rule.years > 1 and str(forms.at[i, "unit"]).startswith("name:"):
                     forms.at[i, "by_name"] = True
             among = forms.loc[passers, "total"].rank(method="min", ascending=False).astype(int)
@@ -104,9 +111,9 @@ def rank(forms: pd.DataFrame, rules: Rules, history: dict[str, set[int]] | None 
                     forms.loc[members, "award"] = PROPOSAL
                 elif first <= p:
                     forms.loc[members, ["award", "tie_edge"]] = [TIE, "proposal"]
-                    forms.loc[members, "note"] = reason(
-                        "tie-proposal", rank=int(ranks[members[0]]), n=len(members), award=proposal.short,
-                        quota=p, award_low=award.short)
+                    for i in members:
+                        _note(forms, i, "tie-proposal", rank=int(ranks[members[0]]), n=len(members),
+                              award=proposal.short, quota=p, award_low=award.short)
         decided = forms[(forms.year == year)]
         for unit, a, edge in columns(decided, "unit", "award", "tie_edge"):
             if holds_group_award(a, edge):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.core.findings import reason
+from pipeline.core.findings import Finding, reason
 from pipeline.core.rules import Rules
 from pipeline.core.text import format_number
 
@@ -17,29 +17,35 @@ EPS = 1e-9
 
 
 def score(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """Accepted forms with ``total``, ``eligible`` and ``reasons`` (a list of sentences)."""
+    """Accepted forms with ``total``, ``eligible`` and ``reasons`` (a list of Findings of severity REASON)."""
     el = rules.eligibility
     accepted = forms[~forms.rejected].copy(deep=False)
     crit = criteria[criteria.form_id.isin(accepted.index)]
-    reasons: dict[int, list[str]] = {i: [] for i in accepted.index}
+    reasons: dict[int, list[Finding]] = {i: [] for i in accepted.index}
+    where = {i: (f, s) for i, f, s in zip(accepted.index, accepted.file.tolist(), accepted.sheet.tolist(), strict=True)}
     percent = el.criterion_min_percent
     below = crit[crit.score * 100 + EPS < crit.points * percent]
     for row in below.itertuples():
+        need = format_number(row.points * percent / 100)
         reasons[row.form_id].append(reason(
-            "criterion-below", stt=f"{row.pos:02d}", score=format_number(row.score),
-            percent=format_number(percent), need=format_number(row.points * percent / 100),
+            "criterion-below", *where[row.form_id], row.cell_score, format_number(row.score), need,
+            stt=f"{row.pos:02d}", score=format_number(row.score), percent=format_number(percent), need=need,
         ))
     accepted["total"] = accepted.score_sum
-    for form_id, total in accepted.total.items():
+    for form_id, total, cell in zip(accepted.index, accepted.total.tolist(), accepted.cell_total.tolist(), strict=True):
         if total + EPS < el.total_min:
-            reasons[form_id].append(reason("total-below", total=format_number(total), need=format_number(el.total_min)))
+            need = format_number(el.total_min)
+            reasons[form_id].append(reason("total-below", *where[form_id], cell, format_number(total), need,
+                                           total=format_number(total), need=need))
     if el.evidence_required:
         for row in crit[crit.evidence.str.len() == 0].itertuples():
-            reasons[row.form_id].append(reason("evidence-missing", stt=f"{row.pos:02d}"))
+            reasons[row.form_id].append(reason("evidence-missing", *where[row.form_id], row.cell_evidence,
+                                               stt=f"{row.pos:02d}"))
     if rules.calendar.late_blocks_eligibility:
         for form_id, row in accepted[accepted.late].iterrows():
-            reasons[form_id].append(reason("late", date=row.date.strftime("%d/%m/%Y"),
-                                           deadline=row.deadline.strftime("%d/%m/%Y")))
+            date, deadline = row.date.strftime("%d/%m/%Y"), row.deadline.strftime("%d/%m/%Y")
+            reasons[form_id].append(reason("late", row.file, row.sheet, row.cell_date, date, deadline,
+                                           date=date, deadline=deadline))
     accepted["reasons"] = pd.Series(reasons, dtype=object).reindex(accepted.index)
     accepted["eligible"] = (accepted.reasons.map(len) == 0).astype(bool)
     return accepted
