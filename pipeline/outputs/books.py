@@ -31,6 +31,7 @@ from pipeline.outputs.lists import (
     warnings_sheet,
 )
 from pipeline.outputs.overview import overview_sheet
+from pipeline.outputs.paths import consolidated_workbook, feedback_folder, group_workbook, year_folder
 from pipeline.outputs.record import records
 from pipeline.outputs.tables import awards_sheet, ineligible_sheet, ranked_sheet, summary_sheet
 from pipeline.outputs.words import LABELS
@@ -53,7 +54,7 @@ def _feedback_jobs(result: YearResult, inputs: Path, folder: Path) -> list[feedb
         while name in names:
             name += "_"
         names.add(name)
-        jobs.append(feedback.Job(inputs / rel, rel, tuple(findings), folder / "phan_hoi" / f"{name}.xlsx"))
+        jobs.append(feedback.Job(inputs / rel, rel, tuple(findings), feedback_folder(folder) / f"{name}.xlsx"))
     return jobs
 
 
@@ -142,7 +143,7 @@ def _group_jobs(folder: Path, result: YearResult, records: list, rules: Rules, t
             summary=summarise(result.forms[result.forms.group == g], rules, groups=[g], missing=missing),
             findings=findings, warnings=warnings,
         )
-        jobs.append(BookJob(folder / "theo_nhom" / f"{slug(g)}_{result.year}.xlsx", g, part, forms, rules, today,
+        jobs.append(BookJob(group_workbook(folder, g, result.year), g, part, forms, rules, today,
                              subtitle))
     return jobs
 
@@ -175,18 +176,18 @@ def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: d
     try:
         books, csvs = [], []
         for result in results:
-            folder = outputs / str(result.year)
+            folder = year_folder(outputs, result.year)
             folder.mkdir(parents=True, exist_ok=True)
             forms = records(result.forms)
             subtitle = _subtitle(rules, result, today)
             whole = replace(result, forms=result.forms.iloc[:0])  # built from records (see _group_jobs)
-            books += [BookJob(folder / f"tong_hop_{result.year}.xlsx", None, whole, forms, rules, today, subtitle),
+            books += [BookJob(consolidated_workbook(folder, result.year), None, whole, forms, rules, today, subtitle),
                       *_group_jobs(folder, result, forms, rules, today, subtitle)]
             csvs.append((result, folder, forms))
             written += [folder / "ket_qua.csv", folder / "loi.csv"]
         # The sort is stable: a year's consolidated workbook goes before its groups'.
         books.sort(key=lambda job: -len(job.records))
-        notes = [j for r in results for j in _feedback_jobs(r, inputs, outputs / str(r.year))] if inputs is not None else []
+        notes = [j for r in results for j in _feedback_jobs(r, inputs, year_folder(outputs, r.year))] if inputs is not None else []
         jobs: list[BookJob | feedback.Job] = [*books, *notes]
         feedback_written = []
         # The CSVs are written by a thread while the workers build the workbooks, which leaves

@@ -13,33 +13,34 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
-from pipeline.core.rules import PROPOSAL, Rules
-from pipeline.core.text import slug
-from pipeline.stages.rank import TIE, holds_group_award
+from pipeline.core.rules import Rules
+from pipeline.infra.files import atomic_write_bytes
+from pipeline.outputs.paths import email_draft, group_workbook, year_folder
+from pipeline.stages.aggregate import count_outcomes
+from pipeline.stages.rank import SUPERSEDED
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def _counts(results: dict[str, dict], group: str, year: int) -> dict[str, int]:
-    mine = [r for r in results.values() if r["group"] == group and r.get("year") == year]
-    current = [r for r in mine if not r["rejected"] and r["award"] != "superseded"]
-    return {
-        "received": len(mine),
-        "rejected": sum(r["rejected"] for r in mine),
-        "eligible": sum(r["eligible"] for r in current),
-        "awarded": sum(holds_group_award(r["award"], r.get("tie_edge", "")) for r in current),
-        "proposed": sum(r["award"] == PROPOSAL for r in current),
-        "tied": sum(r["award"] == TIE for r in current),
-    }
+    """The group's figures of ``year``, from each form's outcome the ledger keeps."""
+    import pandas as pd
+
+    frame = pd.DataFrame([r for r in results.values() if r["group"] == group and r.get("year") == year],
+                         columns=["group", "kind", "rejected", "eligible", "award", "tie_edge"])
+    frame["superseded"] = frame.award == SUPERSEDED
+    frame["tie_edge"] = frame.tie_edge.fillna("")
+    found = count_outcomes(frame).values()
+    return {name: sum(c[name] for c in found) for name in ("received", "rejected", "eligible", "awarded", "proposed", "tied")}
 
 
 def write_drafts(outputs: Path, year: int, rules: Rules, results: dict[str, dict]) -> list[Path]:
     """One .eml per group workbook of ``year``, in ``outputs/<year>/thu/``."""
-    folder = outputs / str(year)
+    folder = year_folder(outputs, year)
     written = []
     deadline = rules.calendar.dossier_deadline(year).strftime("%d/%m/%Y")
     for group in rules.groups:
-        workbook = folder / "theo_nhom" / f"{slug(group)}_{year}.xlsx"
+        workbook = group_workbook(folder, group, year)
         if not workbook.exists():
             continue
         values = {"year": year, "group": group, "deadline": deadline, "attachment": workbook.name,
@@ -51,12 +52,7 @@ def write_drafts(outputs: Path, year: int, rules: Rules, results: dict[str, dict
         msg["X-Unsent"] = "1"  # Outlook opens it as a draft to edit and send
         msg.set_content(rules.email.body.format(**values))
         msg.add_attachment(workbook.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=workbook.name)
-        target = folder / "thu" / f"{slug(group)}_{year}.eml"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(msg.as_bytes(policy=SMTP))
-        tmp.replace(target)
-        written.append(target)
+        written.append(atomic_write_bytes(email_draft(folder, group, year), msg.as_bytes(policy=SMTP)))
     return written
 
 

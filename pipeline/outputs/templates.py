@@ -16,7 +16,8 @@ from pathlib import Path
 import xlsxwriter
 
 from pipeline.core.rules import Rules
-from pipeline.core.text import format_number
+from pipeline.core.text import format_number, slug
+from pipeline.infra.files import atomic_write
 
 LISTS_SHEET = "DanhMuc"
 FIXED_TIME = dt.datetime(2024, 1, 1)
@@ -259,30 +260,31 @@ def write_workbook(path: Path, specs: list[FormSpec], rules: Rules) -> Path:
 
 def write_templates(outdir: Path, rules: Rules) -> list[Path]:
     """The blank forms, one per kind, from the rules file."""
-    from pipeline.core.text import slug
-
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
     for code, kind in rules.kinds.items():
         path = outdir / f"mau_{slug(kind.name)}.xlsx"
-        tmp = path.with_name(f".{path.name}.tmp")
-        wb = xlsxwriter.Workbook(str(tmp))
-        spec = FormSpec(kind=code, year=None, name="", group="", model="", field="", period="", date=None, sheet=kind.name[:31])
-        write_form(wb, spec, rules, blank=True)
-        lists = wb.add_worksheet(LISTS_SHEET)
-        lists.write_string(0, 0, rules.group_label)
-        lists.write_string(0, 1, rules.form.labels["field"][0])
-        for i, g in enumerate(rules.groups, start=1):
-            lists.write_string(i, 0, g)
-        for i, f in enumerate(rules.fields, start=1):
-            lists.write_string(i, 1, f)
-        lists.hide()
-        wb.close()
-        tmp.replace(path)
-        written.append(path)
+        written.append(atomic_write(path, lambda tmp, code=code, kind=kind: _blank_form(tmp, code, kind, rules)))
     written.append(write_register(outdir / "mau_lich_su.xlsx", rules.registers.history_columns))
     written.append(write_register(outdir / "mau_danh_sach.xlsx", rules.registers.roster_columns))
     return written
+
+
+def _blank_form(tmp: Path, code: str, kind, rules: Rules) -> None:
+    """A blank form of one kind, with the hidden sheet its drop-downs read."""
+    wb = xlsxwriter.Workbook(str(tmp))
+    spec = FormSpec(kind=code, year=None, name="", group="", model="", field="", period="", date=None,
+                    sheet=kind.name[:31])
+    write_form(wb, spec, rules, blank=True)
+    lists = wb.add_worksheet(LISTS_SHEET)
+    lists.write_string(0, 0, rules.group_label)
+    lists.write_string(0, 1, rules.form.labels["field"][0])
+    for i, g in enumerate(rules.groups, start=1):
+        lists.write_string(i, 0, g)
+    for i, f in enumerate(rules.fields, start=1):
+        lists.write_string(i, 1, f)
+    lists.hide()
+    wb.close()
 
 
 def write_register(path: Path, columns: tuple[str, ...], rows: list[list[object]] | None = None) -> Path:

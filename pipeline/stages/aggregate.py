@@ -135,7 +135,7 @@ def summarise(forms: pd.DataFrame, rules: Rules, groups: list[str] | None = None
     rows = []
     groups = list(rules.groups) if groups is None else groups
     extra = sorted(set(forms.group) - set(rules.groups)) if len(forms) else []
-    counts = _counts(forms)  # one pass over the forms, then a look-up per row of the table
+    counts = count_outcomes(forms)  # one pass over the forms, then a look-up per row of the table
     absent = (missing.groupby(["group", "kind"]).size().to_dict()
               if missing is not None and len(missing) else {})
     no_kind = set(forms.group[forms.kind == ""].tolist()) if len(forms) else set()
@@ -152,8 +152,9 @@ def summarise(forms: pd.DataFrame, rules: Rules, groups: list[str] | None = None
     return pd.concat([table, pd.DataFrame([totals])], ignore_index=True)
 
 
-def _counts(forms: pd.DataFrame) -> dict[tuple[str, str], dict[str, int]]:
-    """(group, kind) -> the counts of COUNTS but "not_submitted"."""
+def count_outcomes(forms: pd.DataFrame) -> dict[tuple[str, str], dict[str, int]]:
+    """(group, kind) -> the counts of COUNTS but "not_submitted". ``forms`` needs the columns
+    group, kind, rejected, superseded, eligible, award and tie_edge."""
     if not len(forms):
         return {}
     rejected = forms.rejected.to_numpy(bool)

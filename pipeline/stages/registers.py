@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
-import pandera.pandas as pa
 
 from pipeline.core.findings import Finding, finding
 from pipeline.core.rules import Rules
@@ -22,6 +21,7 @@ from pipeline.stages.read.checks import checked_bytes
 from pipeline.stages.read.grid import Grid, as_text, ref
 from pipeline.stages.read.records import parse_year
 from pipeline.stages.read.sheets import PasswordProtected, Unreadable, open_workbook
+from schemas import failures
 from schemas.registers import history_schema, roster_schema
 
 FIELDS_HISTORY = ("year", "unit_code", "name", "kind", "group", "title")
@@ -106,12 +106,8 @@ def validate_register(reads: list[RegisterRead], rules: Rules, history: bool) ->
     findings = [f for rd in reads for f in rd.findings]
     schema = history_schema(rules) if history else roster_schema(rules)
     failed: dict[int, list[str]] = {}
-    try:
-        schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases.dropna(subset=["index"])
-        for check, idx in sorted({(str(c), int(i)) for c, i in zip(cases["check"], cases["index"], strict=True)}):
-            failed.setdefault(idx, []).append(check)
+    for check, idx in sorted((c, int(i)) for c, i in failures(schema, frame)):
+        failed.setdefault(idx, []).append(check)
     kinds = " hoặc ".join(kd.name for kd in rules.kinds.values())
     for idx, checks in sorted(failed.items()):
         row = frame.loc[idx]

@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-import pandera.pandas as pa
 
 from pipeline.core.findings import Finding, finding
 from pipeline.core.rules import Rules
 from pipeline.core.table import columns, rows
 from pipeline.core.text import format_number
+from schemas import failures
 from schemas.forms import criteria_schema, form_schema
 
 
@@ -37,17 +37,6 @@ def _prepare(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple
         [bool(d and dl and d >= dl) for d, dl in columns(forms, "date", "deadline")],
         index=forms.index, dtype=bool)
     return forms, criteria
-
-
-def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[tuple[str, object]]:
-    """(check error, row index) of every failing row, once per check."""
-    try:
-        schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases.dropna(subset=["index"])
-        pairs = set(zip(cases["check"].astype(str).tolist(), cases["index"].tolist(), strict=True))
-        return sorted(pairs, key=lambda p: (str(p[1]), p[0]))
-    return []
 
 
 def _rows(frame: pd.DataFrame, failures: list[tuple[str, object]]) -> dict:
@@ -112,15 +101,15 @@ def validate(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple
     """Findings for every form; returns the forms frame with ``score_sum`` and ``rejected``."""
     forms, criteria = _prepare(forms, criteria, rules)
     out: list[Finding] = []
-    failures = _failures(form_schema(rules), forms)
-    failing = _rows(forms, failures)
-    for check, idx in failures:
+    failed = failures(form_schema(rules), forms)
+    failing = _rows(forms, failed)
+    for check, idx in failed:
         code, _, field = check.partition(":")
         out.append(_form_finding(code, field, failing[idx], rules))
-    failures = _failures(criteria_schema(rules), criteria)
-    failing = _rows(criteria, failures)
-    owners = _rows(forms, [("", failing[idx].form_id) for _, idx in failures])
-    for check, idx in failures:
+    failed = failures(criteria_schema(rules), criteria)
+    failing = _rows(criteria, failed)
+    owners = _rows(forms, [("", failing[idx].form_id) for _, idx in failed])
+    for check, idx in failed:
         row = failing[idx]
         out.append(_criterion_finding(check.partition(":")[0], row, owners[row.form_id]))
     errors = {(f.file, f.sheet) for f in out if f.is_error}

@@ -14,9 +14,9 @@ JSON, not pickle: the output folder is shared, and nothing read from it may run 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from pipeline.infra.files import atomic_write_text
 from pipeline.stages.discover import InputFile, Skipped
 from pipeline.stages.read.checks import file_sha256
 
@@ -65,6 +65,4 @@ def save(staging: Path, now: dict, hashes: dict[str, str], files: list[InputFile
         st = path.stat()
         outputs[path.relative_to(staging).as_posix()] = [st.st_size, st.st_mtime_ns]
     memo = {**now, "files": entries, "outputs": outputs, "summary": summary}
-    tmp = staging / f".{MEMO_NAME}.tmp"
-    tmp.write_text(json.dumps(memo, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, staging / MEMO_NAME)
+    atomic_write_text(staging / MEMO_NAME, json.dumps(memo, ensure_ascii=False, sort_keys=True))
