@@ -31,10 +31,31 @@ from pipeline.core.text import format_number, key, parse_number
         ("Khối sở ban ngành tỉnh", "Khối sở, ban, ngành tỉnh"),
         ("Sở, ban, ngành tỉnh", "Khối sở, ban, ngành tỉnh"),
         ("Cam Lam", "Huyện Cam Lâm"),
+        ("Van Ninh", "Huyện Vạn Ninh"),
+        ("van ninh", "Huyện Vạn Ninh"),
+        ("Ninh Hoa", "Thị xã Ninh Hòa"),
+        ("TX Ninh Hoa", "Thị xã Ninh Hòa"),
+        ("Khanh Vinh", "Huyện Khánh Vĩnh"),
+        ("Dien Khanh", "Huyện Diên Khánh"),
+        ("H. Van Ninh", "Huyện Vạn Ninh"),
+        ("Huyen Van Ninh", "Huyện Vạn Ninh"),
+        ("TP.Nha Trang", "Thành phố Nha Trang"),
+        ("VanNinh", "Huyện Vạn Ninh"),
+        ("Khoi so ban nganh tinh", "Khối sở, ban, ngành tỉnh"),
     ],
 )
 def test_group_spellings(rules, typed, group):
     assert rules.match_group(typed) == group
+
+
+def test_a_name_several_groups_fit_is_not_guessed_and_lists_them():
+    from pipeline.core.rules import NameIndex
+
+    index = NameIndex(["Thành phố Cam Ranh", "Huyện Cam Ranh"], {}, [["Huyện", "H"], ["Thành phố", "TP"]])
+    assert index.match("Cam Ranh") is None
+    assert index.candidates("Cam Ranh") == ["Huyện Cam Ranh", "Thành phố Cam Ranh"]
+    assert index.match("TP Cam Ranh") == "Thành phố Cam Ranh"
+    assert index.match("h cam ranh") == "Huyện Cam Ranh"
 
 
 @pytest.mark.parametrize("typed", ["Huyện Hòn Tre", "Ninh", "Thành phố", "", "Vạn Ninh Nha Trang"])
@@ -53,6 +74,10 @@ def test_unknown_groups_are_not_guessed(rules, typed):
         ("Quốc phòng, an ninh", "Quốc phòng - an ninh"),
         ("An ninh - quốc phòng", "Quốc phòng - an ninh"),
         ("XÂY DỰNG HỆ THỐNG CHÍNH TRỊ", "Xây dựng hệ thống chính trị"),
+        ("Kinh te", "Kinh tế"),
+        ("Van hoa - xa hoi", "Văn hóa - xã hội"),
+        ("quoc phong an ninh", "Quốc phòng - an ninh"),
+        ("Xay dung he thong chinh tri", "Xây dựng hệ thống chính trị"),
     ],
 )
 def test_field_spellings(rules, typed, field):

@@ -125,3 +125,27 @@ def test_a_criterion_row_without_its_number(add, inputs, analysed):
     wb.active["A19"] = "bốn"
     wb.save(inputs / "a.xlsx")
     assert errors(analysed()) == [("Sheet1!A18", "criterion-order"), ("Sheet1!A19", "criterion-order")]
+
+
+def test_a_group_several_names_fit_is_refused_naming_them(add, inputs, rules):
+    from dataclasses import replace
+
+    from pipeline.core.rules import NameIndex
+    from pipeline.run import analyse
+
+    groups = [*rules.groups, "Huyện Cam Ranh"]
+    two = replace(rules, groups=tuple(groups), group_index=NameIndex(groups, {}, rules.group_index.prefix_rows))
+    add("a.xlsx", FormSpec(group="Cam Ranh"))
+    add("b.xlsx", FormSpec(group="TP Cam Ranh", name="UBND phường Cam Lộc"))
+    report = analyse(inputs, two)
+    assert codes(report) == [("Sheet1!C8", "group-ambiguous")]
+    (found,) = report.findings
+    assert found.file == "a.xlsx" and found.expected == "Huyện Cam Ranh hoặc Thành phố Cam Ranh"
+
+
+def test_groups_typed_without_diacritics_are_accepted(add, analysed):
+    add("a.xlsx", FormSpec(group="Van Ninh"))
+    add("b.xlsx", FormSpec(group="TX Ninh Hoa", name="UBND xã Ninh Đa"))
+    report = analysed()
+    assert codes(report) == []
+    assert sorted(forms_of(report).group) == ["Huyện Vạn Ninh", "Thị xã Ninh Hòa"]

@@ -77,6 +77,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "«{found}» không có trong danh sách {label} của quy định: cần là một trong {expected}.",
     ),
     "field-unknown": (ERROR, "Lĩnh vực «{found}» không hợp lệ: cần là một trong {expected}."),
+    "group-ambiguous": (
+        ERROR, "«{found}» có thể là {expected} — đề nghị đơn vị ghi đầy đủ tên {label}.",
+    ),
+    "field-ambiguous": (
+        ERROR, "«{found}» có thể là {expected} — đề nghị đơn vị ghi đầy đủ tên {label}.",
+    ),
     "criteria-count": (
         ERROR,
         "Bảng có {found} tiêu chí, mẫu quy định cho loại điển hình này có {expected} tiêu chí.",

@@ -58,8 +58,16 @@ def _form_finding(code: str, field: str, row, rules: Rules) -> Finding:
     if code == "year-invalid":
         return finding(code, *f, row.cell_year, row.year_raw, dt.date.today().year)
     if code == "group-unknown":
+        several = rules.group_index.candidates(row.group_raw)
+        if len(several) > 1:
+            return finding("group-ambiguous", *f, row.cell_group, row.group_raw, " hoặc ".join(several),
+                           label=rules.group_label)
         return finding(code, *f, row.cell_group, row.group_raw, "; ".join(rules.groups), label=rules.group_label)
     if code == "field-unknown":
+        several = rules.field_index.candidates(row.field_raw)
+        if len(several) > 1:
+            return finding("field-ambiguous", *f, row.cell_field, row.field_raw, " hoặc ".join(several),
+                           label=rules.form.labels["field"][0])
         return finding(code, *f, row.cell_field, row.field_raw, "; ".join(rules.fields))
     if code == "date-invalid":
         return finding(code, *f, row.cell_date, row.date_raw, "20/08/2024")
