@@ -184,13 +184,25 @@ def test_check_prints_each_form_and_every_finding_with_its_cell(add, inputs, tmp
                FormSpec(sheet="B", name="Hội Nông dân", scores=[12, 15, 15, 15, 15, 15, 10]))
     (inputs / "minh_chung.pdf").write_bytes(b"%PDF")
     result = _invoke("check", path, inputs / "minh_chung.pdf")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # a form is rejected
     out = result.output
     assert "Trang «Sheet1»: Tập thể «UBND xã Vạn Hưng»" in out and "BỊ TỪ CHỐI" in out
     assert "[Lỗi] Sheet1!D16:" in out and "[Lỗi] Sheet1!D18:" in out
     assert "Trang «B»: Tập thể «Hội Nông dân»" in out and "chưa đủ điều kiện: Tiêu chí 01" in out
     assert "Bỏ qua: Không phải bảng tính" in out
     assert not (tmp_path / "outputs").exists()  # check writes nothing
+
+
+def test_check_keeps_the_order_given_and_exits_zero_when_all_is_well(add, inputs):
+    z = add("z.xlsx", FormSpec(name="UBND xã Z"))
+    a = add("a.xlsx", FormSpec(name="UBND xã A", scores=[12, 15, 15, 15, 15, 15, 10]))
+    result = _invoke("check", z, a)
+    assert result.exit_code == 0, result.output  # not eligible is not rejected
+    files = [line for line in result.output.splitlines() if line.startswith("Tệp: ")]
+    assert files == [f"Tệp: {z}", f"Tệp: {a}"]
+    broken = inputs / "hong.xlsx"
+    broken.write_bytes(b"not a workbook")
+    assert _invoke("check", broken).exit_code == 1
 
 
 def test_progress_is_reported_per_file_and_quiet_off_a_terminal(add, inputs, rules, tmp_path):

@@ -80,7 +80,7 @@ def build_book(job: BookJob) -> str:
         groups_present = [g for g in rules.groups if any(r.group == g for r in records)]
 
         def consolidated(path: Path) -> None:
-            book = Book(path, rules, job.today)
+            book = Book(path, rules, job.today, large=len(records) > Book.LARGE)
             overview_sheet(book, result, records, rules, subtitle)
             summary_sheet(book, result, result.summary, rules, title, subtitle)
             for g in groups_present:
@@ -105,7 +105,7 @@ def build_book(job: BookJob) -> str:
     gt = LABELS["title_group"].format(movement=movement, year=result.year, group=g)
 
     def group_book(path: Path) -> None:
-        book = Book(path, rules, job.today)
+        book = Book(path, rules, job.today, large=len(records) > Book.LARGE)
         summary_sheet(book, result, result.summary, rules, gt, subtitle)
         ranked_sheet(book, g, forms, rules, gt, subtitle)
         awards_sheet(book, forms, rules, gt, subtitle)

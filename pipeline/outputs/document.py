@@ -46,6 +46,8 @@ def wrapped_lines(row: list[object], per_line: list[tuple[int, int]]) -> int:
 
 def _number(value: object) -> float | None:
     """A cell value as a finite number, if it is one (never a bool)."""
+    if type(value) is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
     number = float(value)
@@ -55,13 +57,16 @@ def _number(value: object) -> float | None:
 class Book:
     """An xlsxwriter workbook whose every sheet is laid out as an administrative document.
 
-    Written in xlsxwriter's constant-memory mode: each sheet's rows go to disk in order as they
-    are written, so a workbook of 100 000 forms is never held whole in memory. Every sheet is
-    therefore written top to bottom.
+    A large workbook (``large``) is written in xlsxwriter's constant-memory mode: each sheet's
+    rows go to disk as they are written, so 100 000 forms are never held whole in memory. Every
+    sheet is therefore written top to bottom. A smaller one keeps xlsxwriter's usual mode, whose
+    shared strings are quicker to write.
     """
 
-    def __init__(self, path: Path, rules: Rules | None = None, today: dt.date | None = None):
-        self.wb = xlsxwriter.Workbook(str(path), {**SAFE_STRINGS, "constant_memory": True})
+    LARGE = 20_000  # forms
+
+    def __init__(self, path: Path, rules: Rules | None = None, today: dt.date | None = None, large: bool = False):
+        self.wb = xlsxwriter.Workbook(str(path), {**SAFE_STRINGS, "constant_memory": large})
         self.rules, self.today = rules, today or dt.date.today()
         self._formats()
         self.sheet_names: set[str] = set()

@@ -192,14 +192,18 @@ class Ledger:
         return forms, recs
 
     def find_units(self, query: str) -> list[str]:
-        """Units whose code or name contains ``query`` (as matched by the pipeline's own key)."""
-        from pipeline.core.text import key
+        """Units whose code or name contains ``query``, as matched by the pipeline's own key, or,
+        typed without diacritics ("le huu hung"), by the letters alone."""
+        from pipeline.core.text import key, plain
 
         q = key(query)
+        loose = plain(query) if query.isascii() else ""
         found = set()
         for unit, code, name in self.con.execute(
                 "SELECT unit, unit_code, name FROM forms UNION SELECT unit, unit_code, name FROM recognitions"):
             if q and (q in key(code) or q in key(name)):
+                found.add(unit)
+            elif loose and (loose in plain(code) or loose in plain(name)):
                 found.add(unit)
         return sorted(found)
 
