@@ -58,7 +58,8 @@ def test_monthly_run_end_to_end(add, inputs, tmp_path, rules):
     assert by_name["UBND xã Vạn Thắng"] == {
         "file": "van_ninh/a.xlsx", "sheet": "Sheet1", "unit_code": "VN-01", "name": "UBND xã Vạn Thắng",
         "kind": "tap_the", "group": "Huyện Vạn Ninh", "field": "Kinh tế", "year": "2024", "total": "100",
-        "eligible": "true", "reasons": "", "rank": "1", "award": "de_nghi_bang_khen_tinh", "reason_codes": "",
+        "eligible": "true", "reasons": "Đề nghị Bằng khen tỉnh: xếp hạng 1, chỉ tiêu 1 tập thể", "rank": "1",
+        "award": "de_nghi_bang_khen_tinh", "reason_codes": "proposal-within-quota",
     }
     assert by_name["UBND xã Vạn Phú"]["award"] == "giay_khen_huyen"
     assert by_name["Hội Nông dân xã Vạn Long"]["eligible"] == "false"

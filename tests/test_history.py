@@ -40,8 +40,27 @@ def test_proposal_needs_the_previous_years_recognition(add, inputs, rules, analy
     report = analysed()
     assert _awards(report) == {"A": "giay_khen_huyen", "B": "de_nghi_bang_khen_tinh", "C": "giay_khen_huyen"}
     notes = dict(zip(forms_of(report).unit_code, forms_of(report).note, strict=True))
-    assert notes["A"].code == "two-year"
-    assert notes["C"] is None
+    assert {u: n.code for u, n in notes.items()} == {
+        "A": "two-year", "B": "proposal-within-quota", "C": "award-within-quota"}
+
+
+def test_a_tied_pair_one_proposed_the_other_told_why_not(add, inputs, rules, analysed):
+    """Tied at 95.5: B meets the two-year rule and is proposed; A, equal, is told why it is not."""
+    for code in ("A", "B"):
+        add(f"{code}.xlsx", FormSpec(name=f"Đơn vị {code}", unit_code=code, scores=[15, 15, 15, 14, 13.5, 14, 9]))
+    add("C.xlsx", FormSpec(name="Đơn vị C", unit_code="C", scores=[14, 14, 14, 14, 14, 14, 9]))
+    add("D.xlsx", FormSpec(name="Đơn vị D", unit_code="D", scores=[13.5, 13.5, 13.5, 13.5, 13.5, 13.5, 9]))
+    _history(inputs, rules, [[2023, "B", "Đơn vị B", "Tập thể", "Huyện Vạn Ninh", "Giấy khen huyện"]])
+    f = forms_of(analysed()).set_index("unit_code")
+    assert f.loc["A", "total"] == f.loc["B", "total"] == 95.5 and f.loc["A", "rank"] == f.loc["B", "rank"] == 1
+    outcome = {u: (f.loc[u, "award"], f.loc[u, "note"].code) for u in "ABCD"}
+    assert outcome == {
+        "A": ("giay_khen_huyen", "two-year"),
+        "B": ("de_nghi_bang_khen_tinh", "proposal-within-quota"),
+        "C": ("giay_khen_huyen", "award-within-quota"),
+        "D": ("", "outside-quota"),
+    }
+    assert f.loc["D", "note"].message == "Ngoài chỉ tiêu Giấy khen huyện: xếp hạng 4, chỉ tiêu 3 tập thể"
 
 
 def test_a_recognition_two_years_back_is_not_enough(add, inputs, rules, analysed):

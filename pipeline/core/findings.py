@@ -149,15 +149,22 @@ REASONS: dict[str, str] = {
         "và hạ kết quả bình xét thi đua xuống một bậc"
     ),
     "tie-award": (
-        "Đồng hạng {rank} với {n} hồ sơ tại ngưỡng {award} ({quota} suất) — Hội đồng xét"
+        "Đồng hạng {rank} với {n} hồ sơ ở ngưỡng {award}: còn {slots} trong {quota} suất "
+        "dành cho {kind} — Hội đồng xét"
     ),
     "tie-proposal": (
-        "Đạt {award_low}; đồng hạng {rank} với {n} hồ sơ tại ngưỡng {award} ({quota} suất) "
-        "— Hội đồng xét"
+        "Đạt {award_low}; đồng hạng {rank} với {n} hồ sơ ở ngưỡng {award}: còn {slots} trong "
+        "{quota} suất dành cho {kind} — Hội đồng xét"
     ),
+    "outside-quota": "Ngoài chỉ tiêu {award}: xếp hạng {rank}, chỉ tiêu {quota} {kind}",
+    "award-within-quota": "Trong chỉ tiêu {award}: xếp hạng {rank}, chỉ tiêu {quota} {kind}",
+    "proposal-within-quota": "{award}: xếp hạng {rank}, chỉ tiêu {quota} {kind}",
     "superseded": "Đã có hồ sơ nộp sau của cùng đơn vị: {by_file} ({by_sheet})",
     "late": "Nộp muộn: ngày lập {date}, hạn nộp hồ sơ là trước ngày {deadline}",
-    "two-year": "Chưa đủ {years} năm liên tục được công nhận cấp huyện — giữ {award}, không đề nghị",
+    "two-year": (
+        "Xếp hạng {rank} nhưng chưa đủ {years} năm liên tục được công nhận cấp huyện — giữ {award}, "
+        "không đề nghị"
+    ),
 }
 
 

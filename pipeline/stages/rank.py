@@ -60,9 +60,60 @@ def holds_group_award(award: str, tie_edge: str) -> bool:
     return award in (GROUP_AWARD, PROPOSAL) or tie_edge == "proposal"
 
 
+def _award_block(forms: pd.DataFrame, ranks: pd.Series, quota: int, kind: str, rules: Rules) -> list:
+    """The group's award by blocks of equal totals; returns its holders, best first."""
+    award = rules.awards[GROUP_AWARD]
+    kind_name = rules.kind_name(kind).lower()
+    holders: list = []
+    for first, last, members in _blocks(ranks):
+        if last <= quota:
+            forms.loc[members, "award"] = GROUP_AWARD
+            holders += list(members)
+        elif first <= quota:
+            forms.loc[members, ["award", "tie_edge"]] = [TIE, "award"]
+            for i in members:
+                _note(forms, i, "tie-award", rank=first, n=len(members), award=award.short, quota=quota,
+                      slots=quota - first + 1, kind=kind_name)
+        else:
+            for i in members:
+                _note(forms, i, "outside-quota", rank=first, award=award.short, quota=quota, kind=kind_name)
+    return holders
+
+
+def _proposal_block(forms: pd.DataFrame, ranks: pd.Series, holders: list, passers: list, quota: int, kind: str,
+                    rules: Rules) -> None:
+    """The proposal among the holders who meet the two-year rule, by blocks of equal totals."""
+    award, proposal = rules.awards[GROUP_AWARD], rules.awards[PROPOSAL]
+    kind_name = rules.kind_name(kind).lower()
+    among = forms.loc[passers, "total"].rank(method="min", ascending=False).astype(int)
+    for first, last, members in _blocks(among):
+        if last <= quota:
+            forms.loc[members, "award"] = PROPOSAL
+            for i in members:
+                _note(forms, i, "proposal-within-quota", rank=int(ranks[i]), award=proposal.short, quota=quota,
+                      kind=kind_name)
+        elif first <= quota:
+            forms.loc[members, ["award", "tie_edge"]] = [TIE, "proposal"]
+            for i in members:
+                _note(forms, i, "tie-proposal", rank=int(ranks[members[0]]), n=len(members), award=proposal.short,
+                      quota=quota, slots=quota - first + 1, award_low=award.short, kind=kind_name)
+    proposed = [int(ranks[i]) for i in holders if forms.at[i, "award"] == PROPOSAL or forms.at[i, "tie_edge"] == "proposal"]
+    rule = rules.two_year_rule
+    for i in holders:
+        if forms.at[i, "award"] != GROUP_AWARD:
+            continue
+        # Passed over for one ranked equal or lower, or for no one: the two-year rule is why.
+        if i not in passers and (ranks[i] <= quota or any(r >= ranks[i] for r in proposed)):
+            _note(forms, i, "two-year", years=rule.years, award=award.short, rank=int(ranks[i]))
+        else:
+            _note(forms, i, "award-within-quota", rank=int(ranks[i]), award=award.short,
+                  quota=award.quota.get(kind, 0), kind=kind_name)
+
+
 def rank(forms: pd.DataFrame, rules: Rules, history: dict[str, set[int]] | None = None) -> pd.DataFrame:
     """Scored forms with ``superseded``, ``rank``, ``award``, ``tie_edge``, ``note`` and ``by_name``.
 
+    ``note`` is the reason behind every outcome of an eligible or superseded form (a Finding).
     ``history`` maps a unit to the years it held the group's award before this run (ledger and
     imported registers). Years are ranked in order, so a year decided here counts for the next.
     """
@@ -88,32 +139,12 @@ def rank(forms: pd.DataFrame, rules: Rules, history: dict[str, set[int]] | None 
         for (_, kind), grp in current.groupby(["group", "kind"]):
             ranks = grp.total.rank(method="min", ascending=False).astype(int)
             forms.loc[grp.index, "rank"] = ranks
-            q, p = award.quota.get(kind, 0), proposal.quota.get(kind, 0)
-            holders: list = []
-            for first, last, members in _blocks(ranks):
-                if last <= q:
-                    forms.loc[members, "award"] = GROUP_AWARD
-                    holders += list(members)
-                elif first <= q:
-                    forms.loc[members, ["award", "tie_edge"]] = [TIE, "award"]
-                    for i in members:
-                        _note(forms, i, "tie-award", rank=first, n=len(members), award=award.short, quota=q,
-                              award_low=award.short)
+            holders = _award_block(forms, ranks, award.quota.get(kind, 0), kind, rules)
             passers = [i for i in holders if passes(i)]
-            for i in holders:
-                if i not in passers and ranks[i] <= p:
-                    _note(forms, i, "two-year", years=rule.years, award=award.short)
-                elif i in passers and rule.enabled and rule.years > 1 and str(forms.at[i, "unit"]).startswith("name:"):
+            for i in passers:
+                if rule.enabled and rule.years > 1 and str(forms.at[i, "unit"]).startswith("name:"):
                     forms.at[i, "by_name"] = True
-            among = forms.loc[passers, "total"].rank(method="min", ascending=False).astype(int)
-            for first, last, members in _blocks(among):
-                if last <= p:
-                    forms.loc[members, "award"] = PROPOSAL
-                elif first <= p:
-                    forms.loc[members, ["award", "tie_edge"]] = [TIE, "proposal"]
-                    for i in members:
-                        _note(forms, i, "tie-proposal", rank=int(ranks[members[0]]), n=len(members),
-                              award=proposal.short, quota=p, award_low=award.short)
+            _proposal_block(forms, ranks, holders, passers, proposal.quota.get(kind, 0), kind, rules)
         decided = forms[(forms.year == year)]
         for unit, a, edge in columns(decided, "unit", "award", "tie_edge"):
             if holds_group_award(a, edge):
