@@ -45,8 +45,16 @@ def table(ws) -> tuple[list, list[tuple]]:
     for row in ws.iter_rows(min_row=first, values_only=True):
         if all(v is None for v in row):
             break
+        if all(v is None for v in row[1:]):
+            continue  # a section's heading (the kinds), or "Không có."
         rows.append(row)
     return header, rows
+
+
+def column(ws, heading: str) -> list:
+    """The values of one column of an output sheet's table, found by its heading."""
+    header, rows = table(ws)
+    return [r[header.index(heading)] for r in rows]
 
 
 def rewrite_zip(src: Path, dst: Path, edits: dict) -> None:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.outputs.templates import FormSpec, write_register
 
-from .helpers import read_csv, table
+from .helpers import column, read_csv, table
 
 KET_QUA = ["file", "sheet", "unit_code", "name", "kind", "group", "field", "year", "total",
            "eligible", "reasons", "rank", "award", "reason_codes"]
@@ -101,7 +101,7 @@ def test_monthly_run_end_to_end(add, inputs, tmp_path, rules):
     groups = sorted(p.name for p in (out / "2024" / "theo_nhom").iterdir())
     assert groups == ["huyen_cam_lam_2024.xlsx", "huyen_van_ninh_2024.xlsx"]
     vn = openpyxl.load_workbook(out / "2024" / "theo_nhom" / "huyen_van_ninh_2024.xlsx")
-    names = {r[2] for r in table(vn["Huyện Vạn Ninh"])[1]}
+    names = set(column(vn["Huyện Vạn Ninh"], "Tên tập thể / cá nhân"))
     assert "Trần Thị Mai" not in names and "UBND xã Vạn Thắng" in names
 
     after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs.rglob("*") if p.is_file()}

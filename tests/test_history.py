@@ -11,7 +11,7 @@ from pipeline.core.rules import Calendar, TwoYearRule, load_rules
 from pipeline.outputs.templates import FormSpec, write_register
 from pipeline.run import run
 
-from .helpers import codes, forms_of, read_csv, table
+from .helpers import codes, column, forms_of, read_csv, table
 
 FULL = [15, 15, 15, 15, 15, 15, 10]
 
@@ -101,7 +101,7 @@ def test_units_without_a_code_are_matched_by_name_and_listed(add, inputs, rules,
     f = forms_of(report).iloc[0]
     assert f.award == "de_nghi_bang_khen_tinh" and f.by_name
     wb = openpyxl.load_workbook(out / "2024" / "tong_hop_2024.xlsx")
-    listed = [r[2] for r in table(wb["Đối chiếu theo tên"])[1]]
+    listed = column(wb["Đối chiếu theo tên"], "Tên tập thể / cá nhân")
     assert listed == ["Hội Nông dân xã Vạn Phú"]
 
 
@@ -144,7 +144,7 @@ def test_roster_gives_who_has_not_submitted(add, inputs, rules, run_all):
     assert summary.loc[("Huyện Vạn Ninh", "tap_the"), "not_submitted"] == 1
     assert summary.loc[("Thành phố Cam Ranh", "ca_nhan"), "not_submitted"] == 1
     wb = openpyxl.load_workbook(out / "2024" / "tong_hop_2024.xlsx")
-    assert [r[3] for r in table(wb["Chưa nộp"])[1]] == ["Nguyễn Thị Hoa", "UBND xã Vạn Long"]  # rules order of groups
+    assert column(wb["Chưa nộp"], "Tên tập thể / cá nhân") == ["Nguyễn Thị Hoa", "UBND xã Vạn Long"]  # rules order
 
 
 @pytest.mark.parametrize("blocks", [False, True])

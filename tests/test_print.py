@@ -17,7 +17,7 @@ from pipeline.outputs.drafts import office
 from pipeline.outputs.templates import FormSpec
 from pipeline.run import run
 
-from .helpers import table
+from .helpers import column, table
 
 MM = 1 / 25.4
 
@@ -45,7 +45,7 @@ def test_every_sheet_prints_on_a4_with_the_decrees_margins(printed):
             m = ws.page_margins
             assert 20 * MM - 0.01 <= m.top <= 25 * MM and 20 * MM - 0.01 <= m.bottom <= 25 * MM
             assert 30 * MM - 0.01 <= m.left <= 35 * MM and 15 * MM - 0.01 <= m.right <= 20 * MM
-            assert "&P" in ws.oddFooter.center.text  # page numbers
+            assert "&P" in ws.oddFooter.right.text and "Lập ngày" in ws.oddFooter.left.text  # the run, off the body
 
 
 def test_letterhead_date_line_title_and_signature(printed, rules):
@@ -57,9 +57,12 @@ def test_letterhead_date_line_title_and_signature(printed, rules):
     assert issuer.font.b and issuer.font.name == "Times New Roman" and issuer.font.sz == 13
     nation = cells["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"]
     motto = cells["Độc lập - Tự do - Hạnh phúc"]
-    assert nation.font.b and motto.font.u == "single" and motto.row == nation.row + 1
+    assert nation.font.b and motto.font.b and motto.row == nation.row + 1
+    # The decree's short rules under the issuing body and under the motto: a top border one row below.
+    ruled = [c for c in ws[motto.row + 1] if c.border.top.style == "thin"]
+    assert ruled and {c.column < nation.column for c in ruled} == {True, False}
     assert nation.column > issuer.column
-    assert "Khánh Hòa, ngày 05 tháng 09 năm 2024" in cells and cells["Khánh Hòa, ngày 05 tháng 09 năm 2024"].font.i
+    assert "Khánh Hòa, ngày 05 tháng 9 năm 2024" in cells and cells["Khánh Hòa, ngày 05 tháng 9 năm 2024"].font.i
     title = next(c for v, c in cells.items() if v.startswith("KẾT QUẢ TỰ ĐÁNH GIÁ"))
     assert title.font.b and title.alignment.horizontal == "center"
     preparer, signer = cells["NGƯỜI LẬP BIỂU"], cells["TRƯỞNG BAN"]
@@ -75,9 +78,11 @@ def test_letterhead_date_line_title_and_signature(printed, rules):
     assert table_sizes <= {11, 12}
 
 
-def test_date_line_pads_days_and_months():
-    assert date_line("Khánh Hòa", dt.date(2024, 9, 5)) == "Khánh Hòa, ngày 05 tháng 09 năm 2024"
+def test_date_line_pads_days_below_ten_and_the_months_one_and_two():
+    assert date_line("Khánh Hòa", dt.date(2024, 9, 5)) == "Khánh Hòa, ngày 05 tháng 9 năm 2024"
     assert date_line("Vạn Ninh", dt.date(2024, 12, 25)) == "Vạn Ninh, ngày 25 tháng 12 năm 2024"
+    assert date_line("Vạn Ninh", dt.date(2026, 2, 1)) == "Vạn Ninh, ngày 01 tháng 02 năm 2026"
+    assert date_line("Vạn Ninh", dt.date(2026, 1, 10)) == "Vạn Ninh, ngày 10 tháng 01 năm 2026"
 
 
 def test_vietnamese_alphabetical_order():
@@ -90,18 +95,20 @@ def test_vietnamese_alphabetical_order():
 
 def test_lists_not_ordered_by_rank_are_in_vietnamese_order(printed):
     wb = openpyxl.load_workbook(printed / "2024" / "tong_hop_2024.xlsx")
-    _, rows = table(wb["Không đủ điều kiện"])
-    assert [r[2] for r in rows] == ["Đoàn Thanh niên xã Vạn Phú", "Hội Nông dân xã An Bình", "Ủy ban MTTQ xã Đại Lãnh"]
-    _, ranked = table(wb["Huyện Vạn Ninh"])
-    individuals = [r[2] for r in ranked if r[1] == "Cá nhân"]
+    names = column(wb["Không đủ điều kiện"], "Tên tập thể / cá nhân")
+    assert names == ["Đoàn Thanh niên xã Vạn Phú", "Hội Nông dân xã An Bình", "Ủy ban MTTQ xã Đại Lãnh"]
+    ws = wb["Huyện Vạn Ninh"]
+    kinds, ranked = column(ws, "Loại"), column(ws, "Tên tập thể / cá nhân")
+    individuals = [n for k, n in zip(kinds, ranked, strict=True) if k == "Cá nhân"]
     assert individuals == ["Nguyễn Thị Ánh", "Trần Văn Bình"]  # equal rank: by given name, Ánh before Bình
+    assert kinds == sorted(kinds, key=["Tập thể", "Cá nhân"].index)  # the rules file's order of kinds
 
 
 def test_overview_sheet_first_with_live_charts(printed):
     wb = openpyxl.load_workbook(printed / "2024" / "tong_hop_2024.xlsx")
     assert wb.sheetnames[:2] == ["Tổng quan", "Tổng hợp"]
     ws = wb["Tổng quan"]
-    figures = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if isinstance(r[0], str) and isinstance(r[1], int)}
+    figures = {r[0]: r[4] for r in ws.iter_rows(values_only=True) if isinstance(r[0], str) and isinstance(r[4], int)}
     assert figures["Biểu mẫu đã nhận"] == 6 and figures["Biểu mẫu đủ điều kiện"] == 3
     assert len(ws._charts) == 3  # per kind by group, and by field: native, live charts
 

@@ -19,7 +19,8 @@ REASON = "reason"  # not a problem: why an accepted form's outcome is what it is
 MESSAGES: dict[str, tuple[str, str]] = {
     "file-unreadable": (
         ERROR,
-        "Không mở được tệp ({found}). Đề nghị đơn vị lưu lại bằng Excel (.xlsx) và gửi lại.",
+        "Không mở được tệp: cấu trúc bên trong tệp bị hỏng. Đề nghị đơn vị mở tệp bằng Excel, lưu lại "
+        "(.xlsx) và gửi lại.",
     ),
     "password-protected": (
         ERROR,
@@ -57,6 +58,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ERROR,
         "Lỗi của chương trình khi đọc tệp này — không phải lỗi của đơn vị. Chi tiết kỹ thuật đã ghi vào "
         "nhật ký (nhat_ky.log trong thư mục kết quả); đề nghị báo cho người quản trị chương trình.",
+    ),
+    "letter-failed": (
+        ERROR,
+        "Không lập được phiếu phản hồi cho tệp này — chi tiết ở nhật ký (nhat_ky.log); các lỗi của tệp vẫn "
+        "có trong bảng tổng hợp và loi.csv.",
     ),
     "empty-workbook": (ERROR, "Tệp không có trang tính nào có dữ liệu."),
     "no-form-found": (
@@ -138,6 +144,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ngày lập «{found}» không đọc được (cần dạng ngày/tháng/năm, ví dụ {expected}); "
         "bỏ qua ngày này.",
     ),
+}
+
+# How a unit fixes each problem: the last column of the feedback letter.
+FIXES: dict[str, str] = {
+    "file-unreadable": "Mở tệp bằng Excel, lưu lại dạng .xlsx (Tệp > Lưu thành) rồi gửi lại.",
+    "password-protected": "Bỏ mật khẩu của tệp (Tệp > Thông tin > Bảo vệ sổ làm việc) rồi gửi lại.",
+    "not-a-spreadsheet": "Gửi đúng tệp Excel của bảng tự chấm điểm (.xlsx), không đổi tên tệp khác.",
+    "file-too-large": "Gửi riêng tệp bảng tự chấm điểm, không kèm dữ liệu khác.",
+    "zip-bomb": "Gửi riêng tệp bảng tự chấm điểm, lưu lại bằng Excel.",
+    "xml-entity": "Mở tệp bằng Excel, lưu lại dạng .xlsx rồi gửi lại.",
+    "reader-crashed": "Mở tệp bằng Excel, lưu lại dạng .xlsx rồi gửi lại.",
+    "reader-timeout": "Gửi riêng tệp bảng tự chấm điểm, lưu lại bằng Excel.",
+    "empty-workbook": "Điền bảng tự chấm điểm theo biểu mẫu rồi gửi lại.",
+    "no-form-found": "Dùng biểu mẫu của Ban Thi đua - Khen thưởng, giữ nguyên dòng tiêu đề bảng.",
+    "table-not-found": "Giữ nguyên dòng tiêu đề bảng tiêu chí của biểu mẫu (STT, Tiêu chí, Điểm chuẩn, …).",
+    "info-missing": "Ghi thông tin còn thiếu vào ô được tô màu.",
+    "kind-unknown": "Ghi «Tập thể» hoặc «Cá nhân».",
+    "year-invalid": "Ghi năm đánh giá bằng số, ví dụ 2024.",
+    "group-unknown": "Ghi đúng tên huyện/thị xã/thành phố.",
+    "group-ambiguous": "Ghi đầy đủ tên, kể cả «Huyện», «Thị xã» hay «Thành phố».",
+    "field-unknown": "Ghi một trong các lĩnh vực của kế hoạch.",
+    "field-ambiguous": "Ghi đầy đủ tên lĩnh vực.",
+    "criteria-count": "Giữ đủ các dòng tiêu chí của biểu mẫu, không thêm, không bớt.",
+    "criterion-order": "Giữ đúng số thứ tự tiêu chí như biểu mẫu.",
+    "standard-mismatch": "Ghi lại điểm chuẩn đúng như biểu mẫu.",
+    "score-empty": "Chấm điểm tiêu chí này (ghi số điểm tự chấm).",
+    "score-not-number": "Ghi điểm bằng số, ví dụ 13,5.",
+    "score-negative": "Ghi điểm từ 0 trở lên.",
+    "score-above-max": "Ghi điểm không vượt điểm chuẩn của tiêu chí.",
+    "total-not-number": "Ghi tổng điểm bằng số, hoặc để công thức cộng.",
+    "total-mismatch": "Sửa tổng điểm cho bằng tổng điểm các tiêu chí.",
+    "scores-as-text": "Ghi điểm dạng số (không đặt dấu nháy hay định dạng chữ) để tổng điểm tự cộng đúng.",
 }
 
 # Reasons attached to accepted forms: why one is not eligible, and how the ranking decided.

@@ -1,19 +1,21 @@
 """Stage 7: every output of a run, per year, in ``outputs/<year>/``.
 
-The consolidated workbook, one workbook per group, the two CSV files and a feedback letter per
-rejected file. Every workbook is built in a worker process, one per task; every file is written
-beside its final place and moved in when complete.
+The feedback letters first (a letter that cannot be built becomes a finding on its file), then
+the consolidated workbook, one workbook per group and the two CSV files. Every workbook is built
+in a worker process, one per task; every file is written beside its final place and moved in
+when complete.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.core.errors import OutputError
-from pipeline.core.findings import Finding, in_order
+from pipeline.core.findings import Finding, finding, in_order
 from pipeline.core.rules import Rules
 from pipeline.core.text import slug
 from pipeline.infra.files import atomic_write
@@ -26,6 +28,7 @@ from pipeline.outputs.lists import (
     by_name_sheet,
     changes_sheet,
     missing_sheet,
+    registers_sheet,
     rejected_sheet,
     skipped_sheet,
     warnings_sheet,
@@ -36,25 +39,39 @@ from pipeline.outputs.record import records
 from pipeline.outputs.tables import awards_sheet, ineligible_sheet, ranked_sheet, summary_sheet
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult, summarise
+from pipeline.stages.discover import HISTORY_DIR, ROSTER_DIR
+
+log = logging.getLogger("pipeline")
 
 
-def _subtitle(rules: Rules, result: YearResult, today: dt.date) -> str:
+def is_register(f: Finding) -> bool:
+    """A finding in the staff's own registers (inputs/lich_su, inputs/danh_sach), not a unit's file."""
+    return f.file.split("/", 1)[0] in (HISTORY_DIR, ROSTER_DIR)
+
+
+def _footer(result: YearResult, today: dt.date) -> str:
     files = result.files_read or result.forms.file.nunique()
-    return LABELS["subtitle"].format(province=rules.province, date=today.strftime("%d/%m/%Y"), n=files)
+    return LABELS["footer"].format(date=today.strftime("%d/%m/%Y"), n=files)
 
 
-def _feedback_jobs(result: YearResult, inputs: Path, folder: Path) -> list[feedback.Job]:
-    """A phiếu phản hồi per rejected file, in ``<year>/phan_hoi/``."""
+def _feedback_jobs(result: YearResult, inputs: Path, folder: Path, rules: Rules, today: dt.date) -> list[feedback.Job]:
+    """A phiếu phản hồi per rejected file (the registers excepted), in ``<year>/phan_hoi/``."""
+    names: dict[str, list[str]] = {}
+    for file, name in zip(result.forms.file.tolist(), result.forms["name"].tolist(), strict=True):
+        if name and name not in names.setdefault(file, []):
+            names[file].append(name)
     by_file: dict[str, list[Finding]] = {}
     for f in in_order(result.findings):
-        by_file.setdefault(f.file, []).append(f)
-    jobs, names = [], set()
+        if not is_register(f):
+            by_file.setdefault(f.file, []).append(f)
+    jobs, taken = [], set()
     for rel, findings in by_file.items():
         name = slug(rel.rsplit(".", 1)[0], limit=80)
-        while name in names:
+        while name in taken:
             name += "_"
-        names.add(name)
-        jobs.append(feedback.Job(inputs / rel, rel, tuple(findings), feedback_folder(folder) / f"{name}.xlsx"))
+        taken.add(name)
+        jobs.append(feedback.Job(inputs / rel, rel, tuple(findings), feedback_folder(folder) / f"{name}.xlsx",
+                                 rules.document, today, ", ".join(names.get(rel, []))))
     return jobs
 
 
@@ -68,63 +85,61 @@ class BookJob:
     records: list
     rules: Rules
     today: dt.date
-    subtitle: str
+    footer: str
+
+
+def _consolidated(job: BookJob, path: Path) -> None:
+    result, forms, rules = job.result, job.records, job.rules
+    movement = rules.movement.upper()
+    title = LABELS["title"].format(movement=movement, year=result.year)
+    book = Book(path, rules, job.today, large=len(forms) > Book.LARGE, footer=job.footer)
+    overview_sheet(book, result, forms, rules)
+    summary_sheet(book, result, result.summary, rules, title)
+    for g in [g for g in rules.groups if any(r.group == g for r in forms)]:
+        ranked_sheet(book, g, forms, rules, LABELS["title_group"].format(movement=movement, year=result.year, group=g))
+    awards_sheet(book, forms, rules, title)
+    ineligible_sheet(book, forms, rules, title)
+    rejected_sheet(book, [f for f in result.findings if not is_register(f)], title)
+    warnings_sheet(book, result.warnings, title)
+    changes_sheet(book, result, rules, title)
+    if result.not_submitted is not None:
+        missing_sheet(book, result, rules, title)
+    by_name_sheet(book, forms, rules, title)
+    registers = [f for f in result.findings if is_register(f)]
+    if registers:
+        registers_sheet(book, registers, title)
+    skipped_sheet(book, result.skipped, title)
+    book.close()
+
+
+def _group_book(job: BookJob, path: Path) -> None:
+    result, forms, rules, g = job.result, job.records, job.rules, job.group
+    title = LABELS["title_group"].format(movement=rules.movement.upper(), year=result.year, group=g)
+    book = Book(path, rules, job.today, large=len(forms) > Book.LARGE, footer=job.footer)
+    summary_sheet(book, result, result.summary, rules, title)
+    ranked_sheet(book, g, forms, rules, title)
+    awards_sheet(book, forms, rules, title)
+    ineligible_sheet(book, forms, rules, title)
+    rejected_sheet(book, result.findings, title)
+    if result.not_submitted is not None:
+        missing_sheet(book, result, rules, title)
+    warnings_sheet(book, result.warnings, title)
+    book.close()
 
 
 def build_book(job: BookJob) -> str:
     """Build one workbook (in a worker: xlsxwriter is pure Python, two cores write twice as fast)."""
-    result, records, rules, subtitle = job.result, job.records, job.rules, job.subtitle
-    movement = rules.movement.upper()
-    if job.group is None:
-        title = LABELS["title"].format(movement=movement, year=result.year)
-        groups_present = [g for g in rules.groups if any(r.group == g for r in records)]
-
-        def consolidated(path: Path) -> None:
-            book = Book(path, rules, job.today, large=len(records) > Book.LARGE)
-            overview_sheet(book, result, records, rules, subtitle)
-            summary_sheet(book, result, result.summary, rules, title, subtitle)
-            for g in groups_present:
-                gt = LABELS["title_group"].format(movement=movement, year=result.year, group=g)
-                ranked_sheet(book, g, records, rules, gt, subtitle)
-            awards_sheet(book, records, rules, title, subtitle)
-            ineligible_sheet(book, records, rules, title, subtitle)
-            rejected_sheet(book, result.findings, title, subtitle)
-            warnings_sheet(book, result.warnings, title, subtitle)
-            changes_sheet(book, result, rules, title, subtitle)
-            if result.not_submitted is not None:
-                missing_sheet(book, result, rules, title, subtitle)
-            by_name_sheet(book, records, rules, title)
-            skipped_sheet(book, result.skipped, title, subtitle)
-            book.close()
-
-        atomic_write(job.path, consolidated)
-        return str(job.path)
-
-    g = job.group
-    forms = records  # a group's job holds that group's part of the year only (see _group_jobs)
-    gt = LABELS["title_group"].format(movement=movement, year=result.year, group=g)
-
-    def group_book(path: Path) -> None:
-        book = Book(path, rules, job.today, large=len(records) > Book.LARGE)
-        summary_sheet(book, result, result.summary, rules, gt, subtitle)
-        ranked_sheet(book, g, forms, rules, gt, subtitle)
-        awards_sheet(book, forms, rules, gt, subtitle)
-        ineligible_sheet(book, forms, rules, gt, subtitle)
-        rejected_sheet(book, result.findings, gt, subtitle)
-        warnings_sheet(book, result.warnings, gt, subtitle)
-        book.close()
-
-    atomic_write(job.path, group_book)
+    atomic_write(job.path, lambda path: (_consolidated if job.group is None else _group_book)(job, path))
     return str(job.path)
 
 
 def _group_jobs(folder: Path, result: YearResult, records: list, rules: Rules, today: dt.date,
-                subtitle: str) -> list[BookJob]:
-    """Each group's workbook job with only that group's records, findings and summary: each job
-    is pickled to a worker, and the whole year sent once per group cost more than writing the
-    workbook. Workbooks are built from records; the forms frame is not sent at all."""
+                footer: str) -> list[BookJob]:
+    """Each group's workbook job with only that group's records, findings, units still missing and
+    summary: each job is pickled to a worker, and the whole year sent once per group cost more
+    than writing the workbook. Workbooks are built from records; the forms frame is not sent."""
     group_of = {(r.file, r.sheet): r.group for r in records}
-    parts: dict[str, tuple[list, list, list]] = {}
+    parts: dict[str, tuple[list, list, list]] = {g: ([], [], []) for g in rules.groups}
     for r in records:
         parts.setdefault(r.group, ([], [], []))[0].append(r)
     for i, found in ((1, result.findings), (2, result.warnings)):
@@ -134,65 +149,64 @@ def _group_jobs(folder: Path, result: YearResult, records: list, rules: Rules, t
                 parts[g][i].append(f)
     jobs = []
     for g in rules.groups:
-        if g not in parts:
-            continue
         forms, findings, warnings = parts[g]
         missing = None if result.not_submitted is None else result.not_submitted[result.not_submitted.group == g]
+        if not forms and (missing is None or missing.empty):
+            continue
         part = replace(
             result, forms=result.forms.iloc[:0], not_submitted=missing, changes=None, skipped=[],
             summary=summarise(result.forms[result.forms.group == g], rules, groups=[g], missing=missing),
             findings=findings, warnings=warnings,
         )
-        jobs.append(BookJob(group_workbook(folder, g, result.year), g, part, forms, rules, today,
-                             subtitle))
+        jobs.append(BookJob(group_workbook(folder, g, result.year), g, part, forms, rules, today, footer))
     return jobs
 
 
-def _build(job: BookJob | feedback.Job) -> str:
-    """Build one output workbook in a worker: a summary workbook, or a unit's feedback workbook."""
-    return feedback.build(job) if isinstance(job, feedback.Job) else build_book(job)
-
-
-# A feedback workbook opens an untrusted file again: it gets the reader's time limit. A summary
+# A feedback letter opens an untrusted file again: it gets the reader's time limit. A summary
 # workbook is built from checked data; at 100 000 forms it takes a while.
 _FEEDBACK_SECONDS = Limits().seconds_per_file
 _BOOK_SECONDS = 3600.0
 
 
-def _seconds(job: BookJob | feedback.Job) -> float:
-    return _FEEDBACK_SECONDS if isinstance(job, feedback.Job) else _BOOK_SECONDS
+def _letters(results: list[YearResult], inputs: Path, outputs: Path, rules: Rules, today: dt.date) -> list[Path]:
+    """Every feedback letter of every year. One that cannot be built is a finding on its file."""
+    written = []
+    for result in results:
+        jobs = _feedback_jobs(result, inputs, year_folder(outputs, result.year), rules, today)
+        for index, done in isolated_map(feedback.build, jobs, (), Limits(chunk=1)):
+            if isinstance(done, str):
+                written.append(Path(done))
+                continue
+            job = jobs[index]
+            log.error("Feedback letter for %s not built (%s):\n%s", job.rel, done.reason, done.trace or done.detail)
+            result.findings.append(finding("letter-failed", job.rel))
+    return written
 
 
 def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: dt.date | None = None,
                 inputs: Path | None = None) -> list[Path]:
     """Every output of every year, in ``outputs/<year>/``; returns the paths written.
 
-    Every workbook, of every year, goes to the workers in one batch: the summary workbooks
-    largest first, so that a year with a handful of late forms is built beside the main year's
-    workbooks, not before them; then the feedback workbooks, which are small.
+    The letters first, so that a letter that fails is reported everywhere else; then every
+    workbook, of every year, to the workers in one batch, the largest first, while a thread
+    writes the CSV files.
     """
     today = today or dt.date.today()
-    written: list[Path] = []
     try:
-        books, csvs = [], []
+        letters = _letters(results, inputs, outputs, rules, today) if inputs is not None else []
+        books, csvs, written = [], [], []
         for result in results:
             folder = year_folder(outputs, result.year)
             folder.mkdir(parents=True, exist_ok=True)
             forms = records(result.forms)
-            subtitle = _subtitle(rules, result, today)
+            footer = _footer(result, today)
             whole = replace(result, forms=result.forms.iloc[:0])  # built from records (see _group_jobs)
-            books += [BookJob(consolidated_workbook(folder, result.year), None, whole, forms, rules, today, subtitle),
-                      *_group_jobs(folder, result, forms, rules, today, subtitle)]
+            books += [BookJob(consolidated_workbook(folder, result.year), None, whole, forms, rules, today, footer),
+                      *_group_jobs(folder, result, forms, rules, today, footer)]
             csvs.append((result, folder, forms))
             written += [folder / "ket_qua.csv", folder / "loi.csv"]
-        # The sort is stable: a year's consolidated workbook goes before its groups'.
-        books.sort(key=lambda job: -len(job.records))
-        notes = [j for r in results for j in _feedback_jobs(r, inputs, year_folder(outputs, r.year))] if inputs is not None else []
-        jobs: list[BookJob | feedback.Job] = [*books, *notes]
-        feedback_written = []
-        # The CSVs are written by a thread while the workers build the workbooks, which leaves
-        # this thread nothing to do but wait for them. One workbook per task, handed out as
-        # workers free up.
+        books.sort(key=lambda job: -len(job.records))  # stable: a year's consolidated workbook first
+
         def csv_files() -> None:
             for c in csvs:
                 write_csvs(*c)
@@ -200,23 +214,14 @@ def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: d
 
         with ThreadPoolExecutor(max_workers=1) as side:
             done_csvs = side.submit(csv_files)
-            # What pickling the largest jobs for the workers took is given back as soon as they
-            # are sent, and what the CSVs took once they are written: at 100 000 forms, the main
-            # process otherwise held 120 MB more while the workers built the largest workbooks.
-            for index, done in isolated_map(_build, jobs, (), Limits(chunk=1), seconds=_seconds,
+            for index, done in isolated_map(build_book, books, (), Limits(chunk=1, seconds_per_file=_BOOK_SECONDS),
                                             started=return_freed_memory):
-                job = jobs[index]
-                if isinstance(job, BookJob):
-                    if isinstance(done, Failure):
-                        raise OutputError(code="output-failed", path=job.path, reason=done.detail or done.reason)
-                elif isinstance(done, str):
-                    feedback_written.append(Path(done))
-                elif done.reason == "error":
-                    raise OutputError(code="output-failed", path=job.target, reason=done.detail)
-                # A file that crashes or hangs the reader a second time still has its findings in
-                # loi.csv and in the consolidated workbook; it gets no feedback workbook.
+                if isinstance(done, Failure):
+                    raise OutputError(code="output-failed", path=books[index].path, reason=done.detail or done.reason)
             done_csvs.result()
-        written = sorted(feedback_written) + written + [job.path for job in books]
     except OSError as exc:
         raise OutputError(path=outputs, reason=exc.strerror or exc) from exc
-    return written
+    return sorted(letters) + written + [job.path for job in books]
+
+
+__all__ = ["BookJob", "build_book", "is_register", "write_years"]

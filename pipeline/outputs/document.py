@@ -1,7 +1,10 @@
 """The administrative document's layout (Nghị định 30/2020/NĐ-CP) on a worksheet.
 
-Issuing body and national motto above, a centred title, the table, a signature block below;
-Times New Roman, A4, the decree's margins. Every workbook the office signs is built on ``Book``.
+Issuing body and national name top left and right, each with its short rule, the place and
+date, a centred title, the table, a signature block; Times New Roman, A4, the decree's margins.
+A table's printed columns are sized to fit the page at full scale, so that its 11 pt text
+prints at 11 pt; technical columns (file, sheet, codes) stand to the right of the print area,
+on screen only. The run's own details go in the footer, never on the signed page's body.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import math
 import numbers
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import xlsxwriter
 
@@ -18,14 +22,41 @@ from pipeline.core.rules import Rules
 from pipeline.outputs.words import LABELS
 
 MM = 1 / 25.4  # inches per millimetre (Excel's margins are in inches)
+MARGINS_MM = {"left": 30, "right": 15, "top": 20, "bottom": 20}
+# What a page holds between the margins, in pixels at 96 per inch (column widths are pixels).
+PAGE_PX = {True: (297 - 45) / 25.4 * 96, False: (210 - 45) / 25.4 * 96}  # landscape, portrait
+TABLE_PT, TITLE_PT, DOC_PT, FOOTER_PT = 11, 14, 13, 10
+LINE_PT = 15  # one line of 11 pt Vietnamese text, its stacked diacritics included
+CHARS_PER_UNIT = 1.05  # characters of 11 pt Times New Roman per unit of column width, conservatively
+# The issuing body's longest line and the national name, in pixels, as LibreOffice prints them.
+LEFT_MIN_PX, RIGHT_MIN_PX = 230, 280
 
 # Text from submissions must stay text: no formulas, links or numbers made from strings.
 SAFE_STRINGS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
 
+class Column(NamedTuple):
+    heading: str
+    width: float  # Excel's unit: characters of the default font's digits
+    kind: str = "text"  # "text", "num" (up to two decimals) or "int"
+    printed: bool = True  # False: on screen only, right of the print area
+
+
+def column_px(width: float) -> float:
+    """A column's width in pixels, as Excel and LibreOffice lay it out."""
+    return width * 7 + 5
+
+
+def fits(columns: list[Column], landscape: bool) -> bool:
+    """The printed columns fit between the margins at full scale."""
+    return sum(column_px(c.width) for c in columns if c.printed) <= PAGE_PX[landscape]
+
+
 def date_line(place: str, day: dt.date) -> str:
-    """"Khánh Hòa, ngày 05 tháng 09 năm 2024": days and months below 10 with a leading zero."""
-    return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+    """"Khánh Hòa, ngày 05 tháng 3 năm 2026": per the decree, days below 10 and the months 1 and 2
+    take a leading zero ("tháng 02"), other months none."""
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
 def missing(value: object) -> bool:
@@ -33,15 +64,10 @@ def missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NAType"
 
 
-def wrapped_lines(row: list[object], per_line: list[tuple[int, int]]) -> int:
-    """How many lines the row's longest wrapped text cell needs; ``per_line``: (column,
-    characters that fit on one line) of each text column."""
-    most = 1
-    for c, fit in per_line:
-        value = row[c] if c < len(row) else None
-        if isinstance(value, str) and (len(value) > fit or "\n" in value):
-            most = max(most, sum(-(-max(len(part), 1) // fit) for part in value.split("\n")))
-    return most
+def lines_needed(text: str, width: float) -> int:
+    """How many lines ``text`` takes, wrapped in a column of ``width`` at 11 pt."""
+    fit = max(1, int(width * CHARS_PER_UNIT))
+    return sum(-(-max(len(part), 1) // fit) for part in text.split("\n"))
 
 
 def _number(value: object) -> float | None:
@@ -65,34 +91,39 @@ class Book:
 
     LARGE = 20_000  # forms
 
-    def __init__(self, path: Path, rules: Rules | None = None, today: dt.date | None = None, large: bool = False):
+    def __init__(self, path: Path, rules: Rules | None = None, today: dt.date | None = None, large: bool = False,
+                 footer: str = ""):
         self.wb = xlsxwriter.Workbook(str(path), {**SAFE_STRINGS, "constant_memory": large})
-        self.rules, self.today = rules, today or dt.date.today()
+        self.rules, self.today, self.footer = rules, today or dt.date.today(), footer
         self._formats()
         self.sheet_names: set[str] = set()
 
     def _formats(self) -> None:
         add = self.wb.add_format
-        doc = {"font_name": "Times New Roman", "font_size": 13, "valign": "top"}
-        base = {"font_name": "Times New Roman", "font_size": 11, "valign": "top"}
+        doc = {"font_name": "Times New Roman", "font_size": DOC_PT, "valign": "top"}
+        base = {"font_name": "Times New Roman", "font_size": TABLE_PT, "valign": "top"}
         number = {**base, "border": 1, "align": "center", "num_format": "0.##;-0.##;0"}
         self.f_issuer = add({**doc, "align": "center"})
         self.f_issuer_b = add({**doc, "align": "center", "bold": True})
-        self.f_nation = add({**doc, "align": "center", "bold": True})
-        self.f_motto = add({**doc, "align": "center", "bold": True, "underline": 1})
+        self.f_nation = add({**doc, "align": "center", "bold": True, "font_size": 12})
+        self.f_motto = add({**doc, "align": "center", "bold": True})
+        self.f_rule = add({"top": 1})
         self.f_date = add({**doc, "align": "center", "italic": True})
-        self.f_title = add({**doc, "bold": True, "font_size": 14, "align": "center", "text_wrap": True})
-        self.f_sub = add({**doc, "italic": True, "align": "center"})
+        self.f_title = add({**doc, "bold": True, "font_size": TITLE_PT, "align": "center", "valign": "vcenter",
+                            "text_wrap": True})
         self.f_note = add({**base, "italic": True})
+        self.f_note_wrap = add({**base, "italic": True, "text_wrap": True})
+        self.f_letter = add({**doc, "text_wrap": True, "align": "justify"})
         self.f_sign = add({**doc, "bold": True, "align": "center"})
         self.f_sign_i = add({**doc, "italic": True, "align": "center"})
         self.f_head = add({**base, "bold": True, "text_wrap": True, "border": 1, "align": "center",
                            "valign": "vcenter", "bg_color": "#D9E1F2"})
+        self.f_section = add({**base, "bold": True, "border": 1, "bg_color": "#F2F2F2"})
         self.f_text = add({**base, "text_wrap": True, "border": 1})
         self.f_num = add(number)
         self.f_low = add({**number, "font_color": "#C00000", "bold": True})
         self.f_int = add({**base, "border": 1, "align": "center", "num_format": "0"})
-        self.f_total = add({**base, "bold": True, "border": 1, "bg_color": "#F2F2F2"})
+        self.f_total = add({**base, "bold": True, "border": 1, "bg_color": "#F2F2F2", "text_wrap": True})
         self.f_total_num = add({**base, "bold": True, "border": 1, "align": "center", "bg_color": "#F2F2F2",
                                 "num_format": "0"})
         self.f_alert = add({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
@@ -116,37 +147,60 @@ class Book:
             ws.write_string(row, first, text, fmt)
 
     @staticmethod
-    def halves(last_col: int) -> tuple[tuple[int, int], tuple[int, int]]:
-        """The left and right blocks of the head and of the signature (about 2 : 3)."""
-        split = max(1, min(last_col, round((last_col + 1) * 0.4)))
-        return (0, split - 1), (split, max(split, last_col))
+    def halves(widths: list[float]) -> tuple[tuple[int, int], tuple[int, int]]:
+        """The left and right blocks of the head and the signature: the column boundary nearest
+        to 42 % of the width that leaves room for the issuing body left and the national name right."""
+        px = [column_px(w) for w in widths]
+        total = sum(px)
+        bounds = [(c, sum(px[:c])) for c in range(1, len(px))]
+        roomy = [(c, x) for c, x in bounds if x >= LEFT_MIN_PX and total - x >= RIGHT_MIN_PX]
+        split = min(roomy or bounds or [(1, 0)], key=lambda b: abs(b[1] - total * 0.42))[0]
+        last = len(widths) - 1
+        return (0, split - 1), (split, max(split, last))
 
-    def letterhead(self, ws, last_col: int, title: str, subtitle: str) -> int:
+    def _short_rule(self, ws, row: int, block: tuple[int, int], widths: list[float]) -> None:
+        """A short rule under a block's last line: the columns in the middle third of the block."""
+        first, last = block
+        total = sum(widths[first:last + 1])
+        run = 0.0
+        chosen = []
+        for c in range(first, last + 1):
+            middle = run + widths[c] / 2
+            if total / 3 <= middle <= total * 2 / 3:
+                chosen.append(c)
+            run += widths[c]
+        for c in chosen or [first + (last - first) // 2]:
+            ws.write_blank(row, c, None, self.f_rule)
+
+    def letterhead(self, ws, widths: list[float], title: str) -> int:
         """The document's head, row by row; returns the first free row."""
-        left, right = self.halves(last_col)
+        left, right = self.halves(widths)
+        last_col = len(widths) - 1
         doc = self.rules.document if self.rules else None
         r = 0
         if doc:
             issuer = list(doc.issuer)
-            date_row = max(len(issuer), 2)
-            right_lines = {0: (doc.nation, self.f_nation), 1: (doc.motto, self.f_motto),
-                           date_row: (date_line(doc.place, self.today), self.f_date)}
-            for row in range(date_row + 1):
+            head_rows = max(len(issuer), 2)
+            right_lines = {0: (doc.nation, self.f_nation), 1: (doc.motto, self.f_motto)}
+            for row in range(head_rows):
                 if row < len(issuer):
                     self.span(ws, row, *left, issuer[row], self.f_issuer_b if row == len(issuer) - 1 else self.f_issuer)
                 if row in right_lines:
                     self.span(ws, row, *right, *right_lines[row])
-            r = date_row + 2
-        ws.set_row(r, 36)
+            ws.set_row(head_rows, 6)
+            self._short_rule(ws, head_rows, left, widths)
+            self._short_rule(ws, head_rows, right, widths)
+            self.span(ws, head_rows + 1, *right, date_line(doc.place, self.today), self.f_date)
+            r = head_rows + 3
+        ws.set_row(r, LINE_PT * max(2, lines_needed(title, sum(widths) * 0.8)) + 4)
         self.span(ws, r, 0, max(last_col, 1), title, self.f_title)
-        self.span(ws, r + 1, 0, max(last_col, 1), subtitle, self.f_sub)
-        return r + 3
+        return r + 2
 
-    def signature(self, ws, row: int, last_col: int) -> None:
+    def signature(self, ws, row: int, widths: list[float]) -> None:
         doc = self.rules.document if self.rules else None
         if not doc:
             return
-        left, right = self.halves(last_col)
+        left, right = self.halves(widths)
         self.span(ws, row, *left, doc.preparer, self.f_sign)
         self.span(ws, row, *right, doc.signer_title, self.f_sign)
         self.span(ws, row + 1, *left, LABELS["sign_hint"], self.f_sign_i)
@@ -154,32 +208,38 @@ class Book:
         if doc.signer_name:
             self.span(ws, row + 5, *right, doc.signer_name, self.f_sign)
 
-    def table(self, ws, title: str, subtitle: str, columns: list[tuple[str, int, str]],
-              rows: list[list[object]], totals: list[object] | None = None, landscape: bool = True,
-              cell_formats: dict[tuple[int, int], object] | None = None) -> int:
+    def table(self, ws, title: str, columns: list[Column], rows: list[list[object]],
+              totals: list[object] | None = None, landscape: bool = True,
+              cell_formats: dict[tuple[int, int], object] | None = None,
+              sections: dict[int, str] | None = None, note: str = "") -> int:
         """Letterhead, a header row, the rows, a signature; frozen header, filter, widths, A4 set-up.
 
-        ``columns`` holds (heading, width, kind) with kind "text", "num" or "int". Returns the
-        header row, for conditional formats.
+        ``sections``: a heading row written before the row of that index (the kinds, say).
+        ``note``: a line under the title that tells how to read the table.
+        Returns the header row, for conditional formats.
         """
-        last_col = len(columns) - 1
-        head = self.letterhead(ws, last_col, title, subtitle)
-        ws.set_row(head, 32)  # headings wrap onto two lines
-        for c, (heading, width, _) in enumerate(columns):
-            ws.write_string(head, c, heading, self.f_head)
-            ws.set_column(c, c, width)
+        printed = [c for c in columns if c.printed]
+        widths = [c.width for c in printed]
+        head = self.letterhead(ws, widths, title)
+        if note:
+            ws.set_row(head - 1, LINE_PT * lines_needed(note, sum(widths)) + 2)
+            self.span(ws, head - 1, 0, len(printed) - 1, note, self.f_note_wrap)
+        ws.set_row(head, LINE_PT * max(lines_needed(c.heading, c.width) for c in columns) + 4)
+        for c, column in enumerate(columns):
+            ws.write_string(head, c, column.heading, self.f_head)
+            ws.set_column(c, c, column.width)
         r = head + 1
-        # 11 pt Times fits a little more than one character per unit of column width.
-        per_line = [(c, max(1, int(width * 1.1))) for c, (_, width, kind) in enumerate(columns) if kind == "text"]
         special: dict[int, dict[int, object]] = {}
         for (ri, c), f in (cell_formats or {}).items():
             special.setdefault(ri, {})[c] = f
         numbers_ = {"num": self.f_num, "int": self.f_int}
+        texts = [(c, col.width) for c, col in enumerate(printed) if col.kind == "text"]
         for i, row in enumerate(rows):
-            lines = wrapped_lines(row, per_line)
-            if lines > 1:
-                # Not every program fits wrapped rows on opening (LibreOffice's PDF does not).
-                ws.set_row(r, min(15 * lines, 150))
+            if sections and i in sections:
+                ws.set_row(r, LINE_PT + 2)
+                self.span(ws, r, 0, len(printed) - 1, sections[i], self.f_section)
+                r += 1
+            self.height(ws, r, row, texts)
             self.row(ws, r, row, columns, self.f_text, numbers_, special.get(i, {}))
             r += 1
         if not rows:
@@ -187,33 +247,48 @@ class Book:
             r += 1
         ws.freeze_panes(head + 1, 0)
         if rows:
-            ws.autofilter(head, 0, head + len(rows), last_col)
+            ws.autofilter(head, 0, r - 1, len(columns) - 1)
         if totals:
+            self.height(ws, r, totals, texts)
             self.row(ws, r, totals, columns, self.f_total, {"num": self.f_total_num, "int": self.f_total_num}, {})
             r += 1
-        self.signature(ws, r + 1, last_col)
-        self.print_setup(ws, landscape)
+        self.signature(ws, r + 1, widths)
+        self.print_setup(ws, landscape, len(printed) - 1, r + 7)
         ws.repeat_rows(head)
         return head
 
     @staticmethod
-    def print_setup(ws, landscape: bool) -> None:
-        """A4, one page wide, as many pages long as it takes, the decree's margins, page numbers."""
+    def height(ws, r: int, row: list[object], texts: list[tuple[int, float]]) -> None:
+        """A row tall enough for its longest wrapped text (no program fits rows on opening)."""
+        most = 1
+        for c, width in texts:
+            value = row[c] if c < len(row) else None
+            if isinstance(value, str) and (len(value) > width * CHARS_PER_UNIT or "\n" in value):
+                most = max(most, lines_needed(value, width))
+        if most > 1:
+            ws.set_row(r, LINE_PT * most + 2)
+
+    def print_setup(self, ws, landscape: bool, last_col: int | None = None, last_row: int | None = None) -> None:
+        """A4, one page wide at full scale, the decree's margins, page numbers and the run's details."""
         ws.set_paper(9)
         if landscape:
             ws.set_landscape()
         else:
             ws.set_portrait()
         ws.fit_to_pages(1, 0)
-        # Nghị định 30/2020: top and bottom 20-25 mm, left 30-35 mm, right 15-20 mm.
-        ws.set_margins(left=30 * MM, right=15 * MM, top=20 * MM, bottom=20 * MM)
-        ws.set_footer("&C&\"Times New Roman\"&11Trang &P/&N")
+        if last_col is not None and last_row is not None:
+            ws.print_area(0, 0, last_row, last_col)
+        ws.set_margins(left=MARGINS_MM["left"] * MM, right=MARGINS_MM["right"] * MM, top=MARGINS_MM["top"] * MM,
+                       bottom=MARGINS_MM["bottom"] * MM)
+        footer = self.footer.replace("&", "&&")
+        ws.set_footer(f'&L&"Times New Roman"&{FOOTER_PT}{footer}&R&"Times New Roman"&{FOOTER_PT}'
+                      + LABELS["page"])
 
     @staticmethod
-    def row(ws, r: int, values: list[object], columns, text_fmt, num_fmts: dict, special: dict) -> None:
+    def row(ws, r: int, values: list[object], columns: list[Column], text_fmt, num_fmts: dict, special: dict) -> None:
         """One table row: text as text, numbers in number columns as numbers, nothing as a blank."""
         for c, value in enumerate(values):
-            kind = columns[c][2]
+            kind = columns[c].kind
             if type(value) is str and value:
                 ws.write_string(r, c, value, text_fmt)
             elif kind in num_fmts and (number := _number(value)) is not None:

@@ -1,9 +1,11 @@
-"""Part of the write stage: a feedback workbook (phiếu phản hồi) for every rejected file.
+"""The feedback letter (phiếu phản hồi) for every rejected file, to send back to its unit.
 
-A copy of the unit's own workbook with each faulty cell highlighted and commented, and a first
-sheet listing every finding — ready to email back. Built in worker processes like reading, as
-it opens an untrusted file again. An .xlsx/.xlsm is copied with openpyxl (its layout kept, its
-macros and external links dropped); any other file is rebuilt cell by cell from its values.
+An A4 portrait document in the layout of every other page: the issuing body and the national
+name, the title, whom it is addressed to, the list of problems (where, what is wrong, how to fix
+it) in Vietnamese only; then a copy of each of the unit's sheets, values only (no formula, no
+link, no macro is ever carried over), with the faulty cells coloured and commented. The file is
+opened again under the same pre-checks and in the same worker isolation as reading: a file
+refused unparsed gets its letter without the copy.
 """
 
 from __future__ import annotations
@@ -12,15 +14,20 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import xlsxwriter
-
-from pipeline.core.findings import Finding
+from pipeline.core.findings import FIXES, Finding
+from pipeline.core.rules import Document
 from pipeline.infra.files import atomic_write
-from pipeline.outputs.words import FEEDBACK
-from pipeline.stages.read.grid import col_letter
+from pipeline.outputs.document import LINE_PT, Book, lines_needed
+from pipeline.outputs.words import FEEDBACK, LABELS
+from pipeline.stages.discover import InputFile, classify
+from pipeline.stages.read.checks import checked_bytes
+from pipeline.stages.read.grid import Sheet, col_letter
 from pipeline.stages.read.sheets import PasswordProtected, Unreadable, open_workbook
 
-HIGHLIGHT = "FFC7CE"
+HIGHLIGHT = "#FFC7CE"
+# "Nội dung" spans two columns, so that the letterhead's two blocks meet where they fit (A4 portrait).
+WIDTHS = [5, 12, 21, 24, 21]
+MESSAGE = (2, 3)
 
 
 @dataclass(frozen=True)
@@ -29,11 +36,16 @@ class Job:
     rel: str
     findings: tuple[Finding, ...]
     target: Path
+    document: Document | None = None
+    today: dt.date | None = None
+    unit: str = ""  # the names the file's forms give, if any
 
 
-def _rows(findings: tuple[Finding, ...]) -> list[list[object]]:
-    return [[i, f.sheet, f.cell, FEEDBACK["error" if f.is_error else "warning"], f.message]
-            for i, f in enumerate(findings, start=1)]
+class _Letterhead:
+    """What Book's letterhead reads of the rules: the document's wording."""
+
+    def __init__(self, document: Document | None):
+        self.document = document
 
 
 def _notes(findings: tuple[Finding, ...]) -> dict[tuple[str, str], str]:
@@ -45,104 +57,95 @@ def _notes(findings: tuple[Finding, ...]) -> dict[tuple[str, str], str]:
     return notes
 
 
-def _copy_with_openpyxl(job: Job, tmp: Path) -> None:
-    import openpyxl
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    wb = openpyxl.load_workbook(job.source, keep_vba=False, keep_links=False)
-    fill = PatternFill("solid", fgColor=HIGHLIGHT)
-    for (sheet, cell), note in _notes(job.findings).items():
-        if sheet in wb.sheetnames:
-            target = wb[sheet][cell]
-            target.fill = fill
-            target.comment = Comment(note, FEEDBACK["author"], width=320, height=120)
-    ws = wb.create_sheet(FEEDBACK["sheet"], 0)
-    ws.append([FEEDBACK["title"]])
-    ws.append([FEEDBACK["intro"].format(file=job.rel)])
-    ws.append([])
-    ws.append(FEEDBACK["columns"])
-    for row in _rows(job.findings):
-        ws.append(row)
-    for row in ws.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # a file or sheet name starting with "=" stays text
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws["A1"].font = Font(bold=True, size=14)
-    for col, width in zip("ABCDE", (6, 16, 8, 10, 90), strict=True):
-        ws.column_dimensions[col].width = width
-    wb.active = 0
-    for other in wb.worksheets[1:]:
-        other.sheet_view.tabSelected = False
-    wb.save(tmp)
-
-
-def _rebuild(job: Job, tmp: Path) -> None:
-    """A new workbook holding the file's values cell by cell (for .xls, .ods, or what openpyxl refuses)."""
+def _sheets(job: Job) -> list[Sheet]:
+    """The unit's sheets, read as intake reads them; none where the file is refused or unreadable."""
+    file = classify(job.source, job.rel)
+    if not isinstance(file, InputFile):
+        return []  # gone, or no longer a regular file
+    data, refused = checked_bytes(file)
+    if refused is not None:
+        return []
     try:
-        sheets = open_workbook(job.source)  # the same bounded readers as intake
+        return open_workbook(job.source, data)
     except (PasswordProtected, Unreadable):
-        sheets = []  # an unreadable file still gets its list of findings
-    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                        "strings_to_numbers": False})
-    bold = wb.add_format({"bold": True, "font_size": 14})
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-    head = wb.add_format({"bold": True, "border": 1, "bg_color": "#D9E1F2"})
-    mark = wb.add_format({"bg_color": f"#{HIGHLIGHT}", "text_wrap": True, "valign": "top"})
-    date = wb.add_format({"num_format": "dd/mm/yyyy"})
-    ws = wb.add_worksheet(FEEDBACK["sheet"])
-    ws.write_string(0, 0, FEEDBACK["title"], bold)
-    ws.write_string(1, 0, FEEDBACK["intro"].format(file=job.rel), wrap)
-    for c, (name, width) in enumerate(zip(FEEDBACK["columns"], (6, 16, 8, 10, 90), strict=True)):
-        ws.write_string(3, c, name, head)
+        return []
+
+
+def _letter_row(book: Book, ws, r: int, cells: list[str], fmt) -> None:
+    """STT, where, the message (over two columns) and how to fix it; tall enough for all of it."""
+    number, where, message, fix = cells
+    lines = max(lines_needed(message, WIDTHS[2] + WIDTHS[3]), lines_needed(fix, WIDTHS[4]), lines_needed(where, WIDTHS[1]))
+    ws.set_row(r, LINE_PT * lines + 4)
+    ws.write_string(r, 0, number, fmt)
+    ws.write_string(r, 1, where, fmt)
+    ws.merge_range(r, MESSAGE[0], r, MESSAGE[1], message, fmt)
+    ws.write_string(r, 4, fix, fmt)
+
+
+def _letter(book: Book, job: Job) -> None:
+    ws = book.sheet(FEEDBACK["sheet"])
+    for c, width in enumerate(WIDTHS):
         ws.set_column(c, c, width)
-    for r, row in enumerate(_rows(job.findings), start=4):
+    r = book.letterhead(ws, WIDTHS, FEEDBACK["title"])
+    to = FEEDBACK["to_unit"].format(unit=job.unit) if job.unit else FEEDBACK["to_file"].format(file=job.rel)
+    for text, fmt in ((to, book.f_sign), (FEEDBACK["intro"].format(file=job.rel), book.f_letter)):
+        ws.set_row(r, LINE_PT * lines_needed(text, sum(WIDTHS) * 0.85) + 4)
+        book.span(ws, r, 0, len(WIDTHS) - 1, text, fmt)
+        r += 1
+    head = r + 1
+    _letter_row(book, ws, head, FEEDBACK["columns"], book.f_head)
+    r = head
+    for i, f in enumerate(job.findings, start=1):
+        r += 1
+        _letter_row(book, ws, r, [str(i), f.where or FEEDBACK["whole_file"], f.message,
+                                  FIXES.get(f.code, FEEDBACK["fix_default"])], book.f_text)
+    book.signature(ws, r + 2, WIDTHS)
+    book.print_setup(ws, landscape=False, last_col=len(WIDTHS) - 1, last_row=r + 8)
+    ws.repeat_rows(head)
+
+
+def _copy(book: Book, sheet: Sheet, notes: dict[tuple[str, str], str], mark, date) -> None:
+    """One of the unit's sheets, values only, faulty cells coloured and commented."""
+    out = book.sheet(sheet.name)
+    out.set_column(0, 0, 6)
+    out.set_column(1, 1, 50)
+    out.set_column(2, 6, 14)
+    for r, row in enumerate(sheet.rows):
         for c, v in enumerate(row):
-            ws.write(r, c, v, wrap) if isinstance(v, int) else ws.write_string(r, c, str(v), wrap)
-    notes = _notes(job.findings)
-    names = {FEEDBACK["sheet"].casefold()}
-    for sheet in sheets:
-        name = sheet.name[:31] if sheet.name.casefold() not in names else f"{sheet.name[:27]} (2)"
-        names.add(name.casefold())
-        out = wb.add_worksheet(name)
-        out.set_column(0, 0, 6)
-        out.set_column(1, 1, 50)
-        out.set_column(2, 6, 14)
-        for r, row in enumerate(sheet.rows):
-            for c, v in enumerate(row):
-                key = (sheet.name, f"{col_letter(c)}{r + 1}")
-                fmt = mark if key in notes else None
-                if isinstance(v, bool):
-                    out.write_boolean(r, c, v, fmt)
-                elif isinstance(v, (int, float)):
-                    out.write_number(r, c, v, fmt)
-                elif isinstance(v, dt.datetime):
-                    out.write_datetime(r, c, v, fmt or date)
-                elif isinstance(v, dt.date):
-                    out.write_datetime(r, c, dt.datetime.combine(v, dt.time()), fmt or date)
-                elif v not in ("", None):
-                    out.write_string(r, c, str(v), fmt)
-                elif fmt is not None:
-                    out.write_blank(r, c, None, fmt)
-        for (s, cell), note in notes.items():
-            if s == sheet.name:
-                out.write_comment(cell, note, {"author": FEEDBACK["author"], "x_scale": 3, "y_scale": 2})
-    wb.close()
+            fmt = mark if (sheet.name, f"{col_letter(c)}{r + 1}") in notes else None
+            if isinstance(v, bool):
+                out.write_boolean(r, c, v, fmt)
+            elif isinstance(v, (int, float)):
+                out.write_number(r, c, v, fmt)
+            elif isinstance(v, dt.datetime):
+                out.write_datetime(r, c, v, fmt or date)
+            elif isinstance(v, dt.date):
+                out.write_datetime(r, c, dt.datetime.combine(v, dt.time()), fmt or date)
+            elif v not in ("", None):
+                out.write_string(r, c, str(v), fmt)
+            elif fmt is not None:
+                out.write_blank(r, c, None, fmt)
+    for (s, cell), note in notes.items():
+        if s == sheet.name:
+            out.write_comment(cell, note, {"author": FEEDBACK["author"], "x_scale": 3, "y_scale": 2})
+    out.set_paper(9)
+    out.fit_to_pages(1, 0)
 
 
 def _write(job: Job, tmp: Path) -> None:
-    with open(job.source, "rb") as fh:
-        is_zip = fh.read(4) == b"PK\x03\x04"
-    if is_zip and job.source.suffix.casefold() in (".xlsx", ".xlsm", ".xltx", ".xltm"):
-        try:
-            _copy_with_openpyxl(job, tmp)
-            return
-        except Exception:  # noqa: BLE001 — openpyxl refuses it: rebuilt from its values instead
-            pass
-    _rebuild(job, tmp)
+    book = Book(tmp, _Letterhead(job.document), job.today, footer=job.rel)
+    mark = book.wb.add_format({"bg_color": HIGHLIGHT, "text_wrap": True, "valign": "top"})
+    date = book.wb.add_format({"num_format": "dd/mm/yyyy"})
+    _letter(book, job)
+    notes = _notes(job.findings)
+    for sheet in _sheets(job):
+        _copy(book, sheet, notes, mark, date)
+    book.close()
 
 
 def build(job: Job) -> str:
-    """Write one feedback workbook (atomically); returns the path written."""
+    """Write one feedback letter (atomically); returns the path written."""
     return str(atomic_write(job.target, lambda tmp: _write(job, tmp)))
+
+
+__all__ = ["LABELS", "Job", "build"]

@@ -1,15 +1,25 @@
-"""The first sheet of the consolidated workbook: headline figures and live charts."""
+"""The first sheet of the consolidated workbook: headline figures and live charts, one A4 page.
+
+Portrait: the letterhead, the title, the figures, the forms no group could be found for (staff
+must place them), then one chart per kind and one per field, in Times New Roman like the rest;
+the charts' own numbers follow on the next page, above the signature.
+"""
 
 from __future__ import annotations
 
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
-from pipeline.outputs.document import Book
+from pipeline.outputs.document import Book, Column, lines_needed
 from pipeline.outputs.record import Record
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult
 
+FONT = {"name": "Times New Roman", "size": 10}
+WIDTHS = [40, 11, 11, 11, 11]  # A: labels and groups; B-E: numbers (fits A4 portrait at full scale)
+CHART_PX = (600, 280)
+ROW_PX = 20  # a default row, 15 pt
 
-def _figures(result: YearResult, rules: Rules) -> list[tuple[str, int]]:
+
+def _figures(result: YearResult, rules: Rules, unknown: int) -> list[tuple[str, int]]:
     """(label, number) of the headline figures."""
     award, proposal = rules.awards[GROUP_AWARD], rules.awards[PROPOSAL]
     s = result.summary
@@ -22,79 +32,94 @@ def _figures(result: YearResult, rules: Rules) -> list[tuple[str, int]]:
         (LABELS["fig_proposed"].format(proposal=proposal.short), t.proposed), (LABELS["fig_tied"], t.tied),
         (LABELS["fig_groups_missing"].format(group_label=rules.group_label), missing_groups),
         (LABELS["fig_units_missing"], t.not_submitted),
+        (LABELS["fig_unknown_group"].format(group_label=rules.group_label), unknown),
     ]
 
 
-def overview_sheet(book: Book, result: YearResult, records: list[Record], rules: Rules, subtitle: str) -> None:
+def _chart(book: Book, kind: str, title: str, series: list[tuple[str, list]], categories: list) -> object:
+    chart = book.wb.add_chart({"type": kind})
+    for name, values in series:
+        chart.add_series({"name": name, "categories": categories, "values": values,
+                          "data_labels": {"value": True, "font": FONT}})
+    chart.set_title({"name": title, "name_font": {**FONT, "size": 12, "bold": True}})
+    chart.set_legend({"position": "bottom", "font": FONT} if len(series) > 1 else {"none": True})
+    chart.set_x_axis({"num_font": {**FONT, "rotation": -30 if kind == "column" else 0}})
+    chart.set_y_axis({"num_font": FONT})
+    chart.set_size({"width": CHART_PX[0], "height": CHART_PX[1]})
+    return chart
+
+
+def _figures_table(book: Book, ws, head: int, figures: list[tuple[str, int]], unknown: list[Record], rules: Rules) -> int:
+    """The figures, then the forms of no known group; returns the next free row."""
+    book.span(ws, head, 0, 3, LABELS["figure"], book.f_head)
+    ws.write_string(head, 4, LABELS["count"], book.f_head)
+    r = head + 1
+    for label, value in figures:
+        book.span(ws, r, 0, 3, label, book.f_text)
+        ws.write_number(r, 4, int(value), book.f_int)
+        r += 1
+    ws.conditional_format(head + 2, 4, head + 2, 4, {"type": "cell", "criteria": ">", "value": 0,
+                                                    "format": book.f_alert})
+    if unknown:
+        r += 1
+        book.span(ws, r, 0, 4, LABELS["fig_unknown_group"].format(group_label=rules.group_label), book.f_head)
+        r += 1
+        for f in unknown:
+            text = f"{f['name'] or '?'} — {f.file} ({f.sheet})"
+            ws.set_row(r, 16 * lines_needed(text, sum(WIDTHS)) + 2)
+            book.span(ws, r, 0, 4, text, book.f_text)
+            r += 1
+    return r
+
+
+def overview_sheet(book: Book, result: YearResult, records: list[Record], rules: Rules) -> None:
     """The first sheet: headline figures and live charts (xlsxwriter's native charts)."""
-    figures = _figures(result, rules)
+    unknown = [r for r in records if not r.group]
+    figures = _figures(result, rules, len(unknown))
     body = result.summary[result.summary.group.notna()]
     ws = book.sheet(LABELS["sheet_overview"])
+    name = LABELS["sheet_overview"]
     title = LABELS["overview_title"].format(movement=rules.movement.upper(), year=result.year)
-    columns = [(LABELS["figure"], 52, "text"), (LABELS["count"], 14, "int")] + [("", 12, "int")] * 6
-    head = book.letterhead(ws, len(columns) - 1, title, subtitle)
-    ws.write_string(head, 0, LABELS["figure"], book.f_head)
-    ws.write_string(head, 1, LABELS["count"], book.f_head)
-    for c, (_, width, _) in enumerate(columns):
+    for c, width in enumerate(WIDTHS):
         ws.set_column(c, c, width)
-    for i, (label, value) in enumerate(figures, start=head + 1):
-        ws.write_string(i, 0, label, book.f_text)
-        ws.write_number(i, 1, int(value), book.f_int)
-    ws.conditional_format(head + 2, 1, head + 2, 1, {"type": "cell", "criteria": ">", "value": 0, "format": book.f_alert})
-
-    # The charts' data, visible below them so the numbers can be checked and printed.
+    head = book.letterhead(ws, WIDTHS, title)
+    charts_at = _figures_table(book, ws, head, figures, unknown, rules) + 1
     kinds = list(rules.kinds)
-    charts_at = head + len(figures) + 2
-    data_row = charts_at + 34  # below the charts (two rows of charts, about 32 rows tall)
-    ws.write_string(data_row, 0, rules.group_label, book.f_head)
+    chart_rows = CHART_PX[1] // ROW_PX + 1
+    # Page 1 ends after the kinds' charts; the fields' chart and every chart's numbers follow.
+    page_two = charts_at + chart_rows * len(kinds)
+    data_row = page_two + chart_rows + 1
+    ws.set_h_pagebreaks([page_two])
     series_names = [LABELS["series_received"], LABELS["series_eligible"], LABELS["series_awarded"]]
+    r = data_row
     for k, kind in enumerate(kinds):
-        for j, name in enumerate(series_names):
-            ws.write_string(data_row, 1 + k * 3 + j, f"{rules.kind_name(kind)}: {name}", book.f_head)
-    for i, g in enumerate(rules.groups, start=data_row + 1):
-        ws.write_string(i, 0, g, book.f_text)
-        for k, kind in enumerate(kinds):
+        ws.write_string(r, 0, f"{rules.kind_name(kind)}: {rules.group_label}", book.f_head)
+        for j, series in enumerate(series_names):
+            ws.write_string(r, 1 + j, series, book.f_head)
+        first = r + 1
+        for i, g in enumerate(rules.groups, start=first):
+            ws.write_string(i, 0, g, book.f_text)
             row = body[(body.group == g) & (body.kind == kind)]
-            values = [int(row[c].sum()) for c in ("received", "eligible", "awarded")]
-            for j, v in enumerate(values):
-                ws.write_number(i, 1 + k * 3 + j, v, book.f_int)
-    last = data_row + len(rules.groups)
-    sheet_name = LABELS["sheet_overview"]
-    for k, kind in enumerate(kinds):
-        chart = book.wb.add_chart({"type": "column"})
-        for j, name in enumerate(series_names):
-            col = 1 + k * 3 + j
-            chart.add_series({
-                "name": name,
-                "categories": [sheet_name, data_row + 1, 0, last, 0],
-                "values": [sheet_name, data_row + 1, col, last, col],
-                "data_labels": {"value": True},
-            })
-        chart.set_title({"name": LABELS["chart_kind"].format(kind=rules.kind_name(kind), group_label=rules.group_label)})
-        chart.set_legend({"position": "bottom"})
-        chart.set_x_axis({"num_font": {"rotation": -45}})
-        chart.set_size({"width": 470, "height": 340})
-        ws.insert_chart(charts_at, 0 if k == 0 else 3, chart, {"x_offset": 0 if k == 0 else 40})
-
-    field_row = last + 2
-    ws.write_string(field_row, 0, rules.form.labels["field"][0], book.f_head)
-    ws.write_string(field_row, 1, LABELS["count"], book.f_head)
-    current = [r for r in records if not r.rejected and not r.superseded]
-    for i, f in enumerate(rules.fields, start=field_row + 1):
+            for j, column in enumerate(("received", "eligible", "awarded")):
+                ws.write_number(i, 1 + j, int(row[column].sum()), book.f_int)
+        last = first + len(rules.groups) - 1
+        chart = _chart(book, "column", LABELS["chart_kind"].format(kind=rules.kind_name(kind), group_label=rules.group_label),
+                       [(s, [name, first, 1 + j, last, 1 + j]) for j, s in enumerate(series_names)],
+                       [name, first, 0, last, 0])
+        ws.insert_chart(charts_at + k * chart_rows, 0, chart)
+        r = last + 2
+    ws.write_string(r, 0, rules.form.labels["field"][0], book.f_head)
+    ws.write_string(r, 1, LABELS["count"], book.f_head)
+    current = [x for x in records if not x.rejected and not x.superseded]
+    for i, f in enumerate(rules.fields, start=r + 1):
         ws.write_string(i, 0, f, book.f_text)
-        ws.write_number(i, 1, sum(1 for r in current if r.field == f), book.f_int)
-    chart = book.wb.add_chart({"type": "bar"})
-    chart.add_series({
-        "name": LABELS["chart_field"],
-        "categories": [sheet_name, field_row + 1, 0, field_row + len(rules.fields), 0],
-        "values": [sheet_name, field_row + 1, 1, field_row + len(rules.fields), 1],
-        "data_labels": {"value": True},
-    })
-    chart.set_title({"name": LABELS["chart_field"]})
-    chart.set_legend({"none": True})
-    chart.set_size({"width": 620, "height": 260})
-    ws.insert_chart(charts_at + 18, 0, chart)
-    book.signature(ws, field_row + len(rules.fields) + 2, len(columns) - 1)
-    book.print_setup(ws, landscape=False)
+        ws.write_number(i, 1, sum(1 for x in current if x.field == f), book.f_int)
+    last = r + len(rules.fields)
+    chart = _chart(book, "bar", LABELS["chart_field"], [(LABELS["chart_field"], [name, r + 1, 1, last, 1])],
+                   [name, r + 1, 0, last, 0])
+    ws.insert_chart(page_two, 0, chart)
+    book.signature(ws, last + 2, WIDTHS)
+    book.print_setup(ws, landscape=False, last_col=len(WIDTHS) - 1, last_row=last + 8)
 
 
+__all__ = ["Column", "overview_sheet"]

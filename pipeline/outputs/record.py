@@ -10,6 +10,7 @@ from pipeline.core.findings import Finding
 from pipeline.core.rules import Rules
 from pipeline.core.table import columns
 from pipeline.core.text import person_sort_key, vi_sort_key
+from pipeline.outputs.document import missing
 from pipeline.outputs.words import LABELS
 from pipeline.stages.rank import SUPERSEDED, TIE
 
@@ -51,7 +52,32 @@ def group_label(group: str) -> str:
 
 
 
-def name_key(r) -> tuple:
-    return person_sort_key(r["name"]) if r.kind != "tap_the" and r.kind else (vi_sort_key(r["name"]), ())
+def name_key(r, rules: Rules) -> tuple:
+    """Vietnamese alphabetical order; people by given name, then family name."""
+    kind = rules.kinds.get(r.kind)
+    return person_sort_key(r["name"]) if kind is not None and kind.person else (vi_sort_key(r["name"]), ())
 
 
+def ranked_order(rules: Rules):
+    """The one order of forms on every sheet: the rules file's groups and kinds, then ranked
+    forms by rank, then the rest; equals by given name, then family name; then file and sheet."""
+    groups = {g: i for i, g in enumerate(rules.groups)}
+    kinds = {k: i for i, k in enumerate(rules.kinds)}
+
+    def key(r) -> tuple:
+        state = 0 if r.eligible and not r.superseded else (1 if not r.superseded else 2)
+        rank = 10**6 if missing(r["rank"]) else int(r["rank"])
+        return (groups.get(r.group, len(groups)), kinds.get(r.kind, len(kinds)), state, rank, name_key(r, rules),
+                r.file, r.sheet)
+
+    return key
+
+
+def kind_sections(rows: list, kinds: list[str], rules: Rules) -> dict[int, str]:
+    """A heading before the first row of each kind (``kinds``: each row's kind, in order)."""
+    out, last = {}, None
+    for i, k in enumerate(kinds):
+        if k != last:
+            out[i] = (rules.kind_name(k) or LABELS["unknown"]).upper()
+            last = k
+    return out

@@ -1,28 +1,29 @@
-"""The ranked tables: the summary per group and kind, each group's ranking, the awards, the ineligible."""
+"""The ranked tables: the summary per group and kind, each group's ranking, the awards, the ineligible.
+
+What a signed page must show is printed (rank, name, commune, the scores, total, award, reason);
+the unit's code, field, model, file and sheet stand right of the print area, for staff on screen.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import pandas as pd
 
 from pipeline.core.findings import messages
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
-from pipeline.outputs.document import Book, missing
-from pipeline.outputs.record import Record, award_label, group_label, name_key, reasons_of
+from pipeline.outputs.document import Book, Column, missing
+from pipeline.outputs.record import Record, award_label, group_label, kind_sections, ranked_order, reasons_of
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult
 from pipeline.stages.rank import TIE
 
 
-def summary_sheet(book: Book, result: YearResult, summary: pd.DataFrame, rules: Rules, title: str, subtitle: str) -> None:
+def summary_sheet(book: Book, result: YearResult, summary: pd.DataFrame, rules: Rules, title: str) -> None:
     award, proposal = rules.awards[GROUP_AWARD], rules.awards[PROPOSAL]
     columns = [
-        (LABELS["no"], 5, "int"), (rules.group_label, 28, "text"), (LABELS["kind"], 10, "text"),
-        (LABELS["received"], 10, "int"), (LABELS["rejected"], 10, "int"), (LABELS["valid"], 10, "int"),
-        (LABELS["superseded"], 10, "int"), (LABELS["eligible"], 10, "int"),
-        (award.short, 12, "int"), (proposal.short, 12, "int"), (LABELS["tied"], 10, "int"),
-        (LABELS["not_submitted"], 10, "int"),
+        Column(LABELS["no"], 5, "int"), Column(rules.group_label, 24), Column(LABELS["kind"], 9),
+        *[Column(h, 9, "int") for h in (LABELS["received"], LABELS["rejected"], LABELS["valid"], LABELS["superseded"],
+                                         LABELS["eligible"], award.short, proposal.short, LABELS["tied"],
+                                         LABELS["not_submitted"])],
     ]
     body = summary[summary.group.notna()]
     rows = [
@@ -34,7 +35,7 @@ def summary_sheet(book: Book, result: YearResult, summary: pd.DataFrame, rules: 
     totals = ["", LABELS["total_row"], "", t.received, t.rejected, t.valid, t.superseded,
               t.eligible, t.awarded, t.proposed, t.tied, t.not_submitted]
     ws = book.sheet(LABELS["sheet_summary"])
-    head = book.table(ws, title, subtitle, columns, rows, totals)
+    head = book.table(ws, title, columns, rows, totals)
     if rows:
         # Rejected forms and groups still missing units are what staff must chase: highlighted.
         for col in (4, 11):
@@ -44,90 +45,75 @@ def summary_sheet(book: Book, result: YearResult, summary: pd.DataFrame, rules: 
                               {"type": "cell", "criteria": ">", "value": 0, "format": book.f_tie})
 
 
-
-def _sort_key_ranked(rules: Rules) -> Callable[[pd.Series], tuple]:
-    kind_order = {k: i for i, k in enumerate(rules.kinds)}
-
-    def sort_key(r) -> tuple:
-        state = 0 if r.eligible and not r.superseded else (1 if not r.superseded else 2)
-        rank = 10**6 if missing(r["rank"]) else r["rank"]
-        # Ranked forms by rank; the rest (and equal ranks) in Vietnamese alphabetical order.
-        return (kind_order.get(r.kind, 99), state, rank, name_key(r), r.file, r.sheet)
-
-    return sort_key
+def _reason(r: Record) -> str:
+    return "\n".join(messages(reasons_of(r)))
 
 
-
-def ranked_sheet(book: Book, group: str, forms: list[Record], rules: Rules, title: str, subtitle: str) -> None:
+def ranked_sheet(book: Book, group: str, forms: list[Record], rules: Rules, title: str) -> None:
+    """One group's ranking, kind by kind in the rules file's order."""
     n_crit = max(len(k.criteria) for k in rules.kinds.values())
     columns = [
-        (LABELS["rank"], 5, "int"), (LABELS["kind"], 8, "text"), (LABELS["name"], 24, "text"),
-        (LABELS["unit_code"], 10, "text"), (LABELS["commune"], 11, "text"), (LABELS["field"], 12, "text"),
-        (LABELS["model"], 22, "text"),
-        *[(LABELS["criterion"].format(stt=f"{i:02d}"), 5, "num") for i in range(1, n_crit + 1)],
-        (LABELS["total"], 7, "num"), (LABELS["is_eligible"], 8, "text"), (LABELS["award"], 14, "text"),
-        (LABELS["note"], 34, "text"), (LABELS["file"], 18, "text"), (LABELS["sheet"], 8, "text"),
+        Column(LABELS["rank"], 5, "int"), Column(LABELS["name"], 23), Column(LABELS["commune"], 12),
+        *[Column(LABELS["criterion"].format(stt=f"{i:02d}"), 5, "num") for i in range(1, n_crit + 1)],
+        Column(LABELS["total"], 6.5, "num"), Column(LABELS["award"], 13), Column(LABELS["note"], 29),
+        Column(LABELS["kind"], 9, printed=False), Column(LABELS["is_eligible"], 9, printed=False),
+        Column(LABELS["unit_code"], 12, printed=False), Column(LABELS["field"], 16, printed=False),
+        Column(LABELS["model"], 30, printed=False), Column(LABELS["file"], 30, printed=False),
+        Column(LABELS["sheet"], 12, printed=False),
     ]
-    accepted = [r for r in forms if r.group == group and not r.rejected]
-    key = _sort_key_ranked(rules)
+    accepted = sorted((r for r in forms if r.group == group and not r.rejected), key=ranked_order(rules))
     rows = []
     low: dict[tuple[int, int], object] = {}
     percent = rules.eligibility.criterion_min_percent / 100
-    for i, r in enumerate(sorted(accepted, key=key)):
+    for i, r in enumerate(accepted):
         scores = (r.scores + [None] * n_crit)[:n_crit]
         points = [c.points for c in rules.kinds[r.kind].criteria] if r.kind in rules.kinds else []
         for j, (score, pts) in enumerate(zip(scores, points, strict=False)):
             if score is not None and score + 1e-9 < pts * percent:
-                low[(i, 7 + j)] = book.f_low  # a criterion under the threshold, in red
+                low[(i, 3 + j)] = book.f_low  # a criterion under the threshold, in red
         rows.append([
-            None if missing(r["rank"]) else int(r["rank"]), rules.kind_name(r.kind), r["name"],
-            r.unit_code, r.commune, r.field, r.model, *scores, r.total,
-            LABELS["yes"] if r.eligible else LABELS["no_"], award_label(r.award, rules),
-            "\n".join(messages(reasons_of(r))), r.file, r.sheet,
+            None if missing(r["rank"]) else int(r["rank"]), r["name"], r.commune, *scores, r.total,
+            award_label(r.award, rules), _reason(r), rules.kind_name(r.kind),
+            LABELS["yes"] if r.eligible else LABELS["no_"], r.unit_code, r.field, r.model, r.file, r.sheet,
         ])
     ws = book.sheet(group)
-    head = book.table(ws, title, subtitle, columns, rows, cell_formats=low)
+    sections = kind_sections(rows, [r.kind for r in accepted], rules)
+    head = book.table(ws, title, columns, rows, cell_formats=low, sections=sections)
     if rows:
-        award_col = 7 + n_crit + 2
-        ws.conditional_format(head + 1, award_col, head + len(rows), award_col,
+        award_col = 3 + n_crit + 1
+        ws.conditional_format(head + 1, award_col, head + len(rows) + len(sections), award_col,
                               {"type": "text", "criteria": "containing", "value": LABELS["award_tie"],
                                "format": book.f_tie})
 
 
-
-def awards_sheet(book: Book, forms: list[Record], rules: Rules, title: str, subtitle: str) -> None:
+def awards_sheet(book: Book, forms: list[Record], rules: Rules, title: str) -> None:
     columns = [
-        (rules.group_label, 24, "text"), (LABELS["kind"], 9, "text"), (LABELS["rank"], 6, "int"),
-        (LABELS["name"], 30, "text"), (LABELS["unit_code"], 12, "text"), (LABELS["model"], 32, "text"),
-        (LABELS["field"], 16, "text"), (LABELS["total"], 8, "num"), (LABELS["award"], 22, "text"),
-        (LABELS["note"], 40, "text"),
+        Column(rules.group_label, 17), Column(LABELS["kind"], 8), Column(LABELS["rank"], 5, "int"),
+        Column(LABELS["name"], 24), Column(LABELS["model"], 27), Column(LABELS["total"], 6.5, "num"),
+        Column(LABELS["award"], 14), Column(LABELS["note"], 25),
+        Column(LABELS["unit_code"], 12, printed=False), Column(LABELS["field"], 16, printed=False),
+        Column(LABELS["file"], 30, printed=False), Column(LABELS["sheet"], 12, printed=False),
     ]
-    group_order = {g: i for i, g in enumerate(rules.groups)}
-    kind_order = {k: i for i, k in enumerate(rules.kinds)}
-    won = [r for r in forms if r.award in (PROPOSAL, GROUP_AWARD, TIE)]
-    won = sorted(won, key=lambda r: (group_order.get(r.group, 99), kind_order.get(r.kind, 99), r["rank"], r.file))
+    won = sorted((r for r in forms if r.award in (PROPOSAL, GROUP_AWARD, TIE)), key=ranked_order(rules))
     rows = [
-        [r.group, rules.kind_name(r.kind), int(r["rank"]), r["name"], r.unit_code, r.model, r.field,
-         r.total, award_label(r.award, rules), r.note.message if r.note is not None else ""]
+        [r.group, rules.kind_name(r.kind), int(r["rank"]), r["name"], r.model, r.total, award_label(r.award, rules),
+         _reason(r), r.unit_code, r.field, r.file, r.sheet]
         for r in won
     ]
-    book.table(book.sheet(LABELS["sheet_awards"]), title, subtitle, columns, rows)
+    book.table(book.sheet(LABELS["sheet_awards"]), title, columns, rows)
 
 
-
-def ineligible_sheet(book: Book, forms: list[Record], rules: Rules, title: str, subtitle: str) -> None:
+def ineligible_sheet(book: Book, forms: list[Record], rules: Rules, title: str) -> None:
     columns = [
-        (rules.group_label, 24, "text"), (LABELS["kind"], 9, "text"), (LABELS["name"], 30, "text"),
-        (LABELS["unit_code"], 12, "text"), (LABELS["total"], 8, "num"), (LABELS["note"], 70, "text"),
-        (LABELS["file"], 24, "text"), (LABELS["sheet"], 12, "text"),
+        Column(rules.group_label, 17), Column(LABELS["kind"], 8), Column(LABELS["name"], 24),
+        Column(LABELS["total"], 6.5, "num"), Column(LABELS["note"], 69),
+        Column(LABELS["unit_code"], 12, printed=False), Column(LABELS["file"], 30, printed=False),
+        Column(LABELS["sheet"], 12, printed=False),
     ]
-    group_order = {g: i for i, g in enumerate(rules.groups)}
-    out = [r for r in forms if not r.rejected and not r.superseded and not r.eligible]
-    out = sorted(out, key=lambda r: (group_order.get(r.group, 99), r.kind, name_key(r), r.file, r.sheet))
+    out = sorted((r for r in forms if not r.rejected and not r.superseded and not r.eligible), key=ranked_order(rules))
     rows = [
-        [r.group, rules.kind_name(r.kind), r["name"], r.unit_code, r.total, "\n".join(messages(r.reasons)), r.file, r.sheet]
+        [r.group, rules.kind_name(r.kind), r["name"], r.total, "\n".join(messages(r.reasons)), r.unit_code, r.file,
+         r.sheet]
         for r in out
     ]
-    book.table(book.sheet(LABELS["sheet_ineligible"]), title, subtitle, columns, rows)
-
-
+    book.table(book.sheet(LABELS["sheet_ineligible"]), title, columns, rows)

@@ -62,7 +62,7 @@ def _labels(spec: FormSpec, rules: Rules) -> list[tuple[str, str, object]]:
         ("name", kind.name_label or labels["name"][0], spec.name),
         ("unit_code", labels["unit_code"][0], spec.unit_code),
     ]
-    if spec.position or spec.kind != "tap_the":
+    if spec.position or rules.kinds[spec.kind].person:
         rows.append(("position", labels["position"][0], spec.position))
     rows += [
         ("group", labels["group"][0], spec.group),

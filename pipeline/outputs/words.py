@@ -82,18 +82,26 @@ LABELS = {
     "award_superseded": "Đã thay bằng hồ sơ nộp sau",
     "nothing": "Không có.",
     "sign_hint": "(Ký, ghi rõ họ tên)",
+    "page": "Trang &P/&N",
+    "footer": "Lập ngày {date} từ {n} tệp hồ sơ",
+    "sheet_registers": "Lỗi trong sổ của cán bộ",
+    "sheet_unknown_group": "Chưa xác định địa bàn",
+    "fig_unknown_group": "Biểu mẫu chưa xác định {group_label}",
 }
 
 
 # The feedback letter (phiếu phản hồi) sent back with a rejected file.
 FEEDBACK = {
     "sheet": "Phản hồi",
-    "title": "PHIẾU PHẢN HỒI HỒ SƠ TỰ CHẤM ĐIỂM",
-    "intro": "Tệp «{file}» chưa được tiếp nhận vì các lỗi dưới đây. Đề nghị đơn vị sửa các ô được tô màu "
-             "(đưa chuột vào ô để xem ghi chú) rồi gửi lại.",
-    "columns": ["STT", "Trang tính", "Ô", "Mức", "Nội dung"],
-    "error": "Lỗi",
-    "warning": "Cảnh báo",
+    "title": "PHIẾU PHẢN HỒI HỒ SƠ TỰ CHẤM ĐIỂM ĐIỂN HÌNH “DÂN VẬN KHÉO”",
+    "to_unit": "Kính gửi: {unit}",
+    "to_file": "Kính gửi: Đơn vị gửi tệp «{file}»",
+    "intro": ("Tệp «{file}» đơn vị gửi chưa được tiếp nhận vì các lỗi nêu dưới đây. Đề nghị đơn vị sửa "
+              "từng lỗi rồi gửi lại tệp; các ô cần sửa được tô màu ở các trang sau (đưa chuột vào ô để xem "
+              "ghi chú)."),
+    "columns": ["STT", "Trang, ô", "Nội dung", "Cách sửa"],
+    "whole_file": "Cả tệp",
+    "fix_default": "Sửa theo nội dung bên cạnh rồi gửi lại.",
     "author": "Ban Thi đua - Khen thưởng",
 }
 

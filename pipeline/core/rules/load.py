@@ -107,7 +107,7 @@ def _kinds(r: _Reader, data: dict) -> dict[str, Kind]:
     for code, kd in kinds_raw.items():
         where = f"kinds.{code}"
         kd = r.table(
-            kd, where, {"name", "title", "name_label", "total", "criteria"}, {"name", "total", "criteria"}
+            kd, where, {"name", "title", "name_label", "total", "criteria", "person"}, {"name", "total", "criteria"}
         )
         total = r.number(kd, "total", where, minimum=1)
         if not isinstance(kd["criteria"], list) or not kd["criteria"]:
@@ -129,7 +129,10 @@ def _kinds(r: _Reader, data: dict) -> dict[str, Kind]:
             )
         title = r.text(kd, "title", where) if "title" in kd else ""
         name_label = r.text(kd, "name_label", where) if "name_label" in kd else ""
-        kinds[code] = Kind(code, r.text(kd, "name", where), title, name_label, total, tuple(criteria))
+        person = kd.get("person", False)
+        if not isinstance(person, bool):
+            raise r.fail(f"{where}.person", "phải là true hoặc false")
+        kinds[code] = Kind(code, r.text(kd, "name", where), title, name_label, total, tuple(criteria), person)
 
     return kinds
 

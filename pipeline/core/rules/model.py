@@ -44,6 +44,7 @@ class Kind:
     name_label: str
     total: float
     criteria: tuple[Criterion, ...]
+    person: bool = False  # individuals: named and sorted by given name, then family name
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,9 @@ __all__ = ["FormRecord", "Progress", "WorkbookRead", "frames", "read_all", "read
 
 log = logging.getLogger("pipeline")
 
+# Findings whose ``found`` is a library's own words: logged for staff, never shown to a unit.
+TECHNICAL = ("file-unreadable", "not-a-spreadsheet")
+
 _LAYOUTS: dict[str, Layout] = {}
 
 
@@ -83,8 +86,8 @@ def read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
         except PasswordProtected:
             result = WorkbookRead(file, findings=[finding("password-protected", file.rel)])
         except Unreadable as exc:
-            result = WorkbookRead(file, findings=[finding(
-                "file-unreadable", file.rel, found=f"cấu trúc bên trong tệp bị hỏng — chi tiết kỹ thuật: {exc.detail}")])
+            # The reader's own words are for the log, not for the unit (see read_all).
+            result = WorkbookRead(file, findings=[finding("file-unreadable", file.rel, found=exc.detail)])
     result.sha256 = hashlib.sha256(data).hexdigest() if data is not None else file_sha256(file.path)
     return result
 
@@ -138,6 +141,9 @@ def read_all(files: list[InputFile], rules: Rules, limits: Limits | None = None,
         else:
             text, sha256 = result
             read = from_text(file, text, sha256, strings)
+            for f in read.findings:
+                if f.code in TECHNICAL:
+                    log.warning("%s: %s (%s)", file.rel, f.code, f.found)
             if cache is not None:
                 cache.put(read, text)
         results[todo[j]] = read
