@@ -18,8 +18,12 @@ import xlsxwriter
 from pipeline.core.rules import Rules
 from pipeline.core.text import format_number, slug
 from pipeline.infra.files import atomic_write
+from pipeline.outputs.document import LINE_PT, MARGINS_MM, MM, lines_needed
+from pipeline.outputs.words import FORM
 
 LISTS_SHEET = "DanhMuc"
+# STT, criterion, standard points, self-score, evidence: A4 portrait at full scale.
+WIDTHS = (5, 40, 8, 8, 23)
 FIXED_TIME = dt.datetime(2024, 1, 1)
 
 
@@ -78,8 +82,10 @@ def _labels(spec: FormSpec, rules: Rules) -> list[tuple[str, str, object]]:
 class _Formats:
     def __init__(self, wb: xlsxwriter.Workbook):
         base = {"font_name": "Times New Roman", "font_size": 12, "valign": "vcenter"}
-        self.title = wb.add_format({**base, "bold": True, "font_size": 14, "align": "center"})
-        self.subtitle = wb.add_format({**base, "bold": True, "align": "center"})
+        self.title = wb.add_format({**base, "bold": True, "font_size": 14, "align": "center", "text_wrap": True})
+        self.subtitle = wb.add_format({**base, "bold": True, "align": "center", "text_wrap": True})
+        self.sign = wb.add_format({**base, "bold": True, "align": "center", "text_wrap": True})
+        self.sign_i = wb.add_format({**base, "italic": True, "align": "center", "text_wrap": True})
         self.label = wb.add_format({**base, "bold": True})
         self.value = wb.add_format({**base, "text_wrap": True})
         self.input = wb.add_format({**base, "locked": False, "bg_color": "#FFF8DC", "border": 1})
@@ -154,6 +160,7 @@ def _table_header(ws, spec: FormSpec, rules: Rules, fmt: _Formats, r: int) -> in
         ws.merge_range(r, c0 + 4, r + 1, c0 + 4, cols["evidence"][0], fmt.head)
         r += 2
     else:
+        ws.set_row(r, 34)  # "Điểm tự chấm" wraps onto two lines in its narrow column
         for i, col in enumerate(("stt", "criterion", "standard", "score", "evidence")):
             ws.write_string(r, c0 + i, cols[col][0], fmt.head)
         r += 1
@@ -197,7 +204,8 @@ def _criteria_rows(ws, spec: FormSpec, rules: Rules, fmt: _Formats, blank: bool,
                     score = format_number(score)
             _write_value(ws, r, c0 + 3, score, fmt.score)
             _write_value(ws, r, c0 + 4, evidence[i] if i < len(evidence) else "", fmt.evidence)
-        ws.set_row(r, 60)
+        # Every line of the criterion's text shows, on screen and on paper (12 pt in a 40-wide column).
+        ws.set_row(r, max(30, LINE_PT * lines_needed(crit.text if crit else "", WIDTHS[1] * 0.85) + 6))
         r += 1
     return r, numeric_total
 
@@ -219,27 +227,38 @@ def _total_row(ws, spec: FormSpec, rules: Rules, fmt: _Formats, blank: bool, fir
     ws.write_blank(r, c0 + 4, None, fmt.total)
 
 
+def _signature(ws, spec: FormSpec, rules: Rules, fmt: _Formats, r: int) -> None:
+    """The place and date, the head of the unit's confirmation left, the person who scored right."""
+    c0 = spec.origin[1]
+    ws.merge_range(r, c0 + 2, r, c0 + 4, FORM["date_line"], fmt.sign_i)
+    ws.set_row(r + 1, 32)
+    ws.merge_range(r + 1, c0, r + 1, c0 + 1, FORM["confirm"], fmt.sign)
+    ws.merge_range(r + 1, c0 + 2, r + 1, c0 + 4, FORM["scorer"], fmt.sign)
+    ws.merge_range(r + 2, c0, r + 2, c0 + 1, FORM["confirm_hint"], fmt.sign_i)
+    ws.merge_range(r + 2, c0 + 2, r + 2, c0 + 4, FORM["scorer_hint"], fmt.sign_i)
+
+
 def write_form(wb: xlsxwriter.Workbook, spec: FormSpec, rules: Rules, *, blank: bool = False) -> None:
     """Write one form on a new sheet of ``wb``."""
     ws = wb.add_worksheet(spec.sheet)
     fmt = _Formats(wb)
     kind = rules.kinds[spec.kind]
     r0, c0 = spec.origin
-    ws.set_column(c0, c0, 6)
-    ws.set_column(c0 + 1, c0 + 1, 60)
-    ws.set_column(c0 + 2, c0 + 3, 11)
-    ws.set_column(c0 + 4, c0 + 4, 40)
+    for i, width in enumerate(WIDTHS):
+        ws.set_column(c0 + i, c0 + i, width)
+    ws.set_row(r0, 40)
     ws.merge_range(r0, c0, r0, c0 + 4, rules.form.title.upper(), fmt.title)
     ws.merge_range(r0 + 1, c0, r0 + 1, c0 + 4, f"{kind.title}.", fmt.subtitle)
     r = _info_block(ws, wb, spec, rules, fmt, blank, r0 + 3)
     first = _table_header(ws, spec, rules, fmt, r + 1)
     last, numeric_total = _criteria_rows(ws, spec, rules, fmt, blank, first)
     _total_row(ws, spec, rules, fmt, blank, first, last, numeric_total)
-    ws.set_paper(9)  # A4
+    _signature(ws, spec, rules, fmt, last + 2)
+    ws.set_paper(9)  # A4, portrait, the decree's margins, at full scale: 12 pt prints as 12 pt
     ws.set_portrait()
     ws.fit_to_pages(1, 0)
-    ws.set_margins(left=1.2, right=0.6, top=0.8, bottom=0.8)
-    ws.center_horizontally()
+    ws.set_margins(left=MARGINS_MM["left"] * MM, right=MARGINS_MM["right"] * MM, top=MARGINS_MM["top"] * MM,
+                   bottom=MARGINS_MM["bottom"] * MM)
     if spec.hidden:
         ws.hide()
     if blank:

@@ -209,3 +209,13 @@ CLI = {
     "bench_one": "Chạy lại khi một tệp được gửi lại: {seconds} giây ({ratio} lần thời gian lần đầu).",
     "bench_written": "Đã ghi {path}",
 }
+
+
+# The self-scoring form's signature block.
+FORM = {
+    "date_line": "…………, ngày …… tháng …… năm ……",
+    "confirm": "XÁC NHẬN CỦA THỦ TRƯỞNG ĐƠN VỊ",
+    "confirm_hint": "(Ký tên, đóng dấu)",
+    "scorer": "NGƯỜI TỰ CHẤM ĐIỂM",
+    "scorer_hint": "(Ký, ghi rõ họ tên)",
+}
