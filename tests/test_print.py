@@ -39,9 +39,8 @@ def test_every_sheet_prints_on_a4_with_the_decrees_margins(printed):
     for path in [printed / "2024" / "tong_hop_2024.xlsx", *(printed / "2024" / "theo_nhom").iterdir()]:
         for ws in openpyxl.load_workbook(path):
             assert ws.page_setup.paperSize == 9, (path.name, ws.title)
-            # One page wide (1 is the default openpyxl leaves unset), as many pages long as needed.
-            assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
-            assert ws.sheet_properties.pageSetUpPr.fitToPage
+            # At full scale: the printed columns fit the page, so 11 pt prints as 11 pt.
+            assert ws.page_setup.scale in (None, 100) and not ws.sheet_properties.pageSetUpPr.fitToPage
             m = ws.page_margins
             assert 20 * MM - 0.01 <= m.top <= 25 * MM and 20 * MM - 0.01 <= m.bottom <= 25 * MM
             assert 30 * MM - 0.01 <= m.left <= 35 * MM and 15 * MM - 0.01 <= m.right <= 20 * MM
@@ -54,7 +53,7 @@ def test_letterhead_date_line_title_and_signature(printed, rules):
     cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
     assert cells["UBND TỈNH KHÁNH HÒA"].column == 1
     issuer = cells["BAN THI ĐUA - KHEN THƯỞNG"]
-    assert issuer.font.b and issuer.font.name == "Times New Roman" and issuer.font.sz == 13
+    assert issuer.font.b and issuer.font.name == "Times New Roman" and issuer.font.sz == 12  # the decree: 12-13
     nation = cells["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"]
     motto = cells["Độc lập - Tự do - Hạnh phúc"]
     assert nation.font.b and motto.font.b and motto.row == nation.row + 1
@@ -137,8 +136,12 @@ def test_email_drafts_one_per_group_nothing_sent(printed, rules):
 
 
 @pytest.mark.skipif(office() is None, reason="LibreOffice not installed")
-def test_preview_converts_to_pdf(printed):
+def test_preview_converts_to_pdf(printed, inputs, rules):
+    (inputs / "hong.xlsx").write_bytes(b"not a workbook")  # a rejected file: its letter is previewed too
+    run(inputs, printed, rules, today=dt.date(2024, 9, 5))
     result = CliRunner().invoke(main, ["preview", "--outputs", str(printed)])
     assert result.exit_code == 0, result.output
     pdf = printed / "2024" / "pdf" / "tong_hop_2024.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
+    letters = sorted(p.name for p in (printed / "2024" / "pdf" / "phan_hoi").iterdir())
+    assert letters == sorted(p.stem + ".pdf" for p in (printed / "2024" / "phan_hoi").iterdir()) and letters

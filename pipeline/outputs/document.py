@@ -23,13 +23,13 @@ from pipeline.outputs.words import LABELS
 
 MM = 1 / 25.4  # inches per millimetre (Excel's margins are in inches)
 MARGINS_MM = {"left": 30, "right": 15, "top": 20, "bottom": 20}
-# What a page holds between the margins, in pixels at 96 per inch (column widths are pixels).
-PAGE_PX = {True: (297 - 45) / 25.4 * 96, False: (210 - 45) / 25.4 * 96}  # landscape, portrait
+# What a page holds between the margins, in points (landscape, portrait).
+PAGE_PT = {True: (297 - 45) / 25.4 * 72, False: (210 - 45) / 25.4 * 72}
 TABLE_PT, TITLE_PT, DOC_PT, FOOTER_PT = 11, 14, 13, 10
 LINE_PT = 15  # one line of 11 pt Vietnamese text, its stacked diacritics included
-CHARS_PER_UNIT = 1.05  # characters of 11 pt Times New Roman per unit of column width, conservatively
-# The issuing body's longest line and the national name, in pixels, as LibreOffice prints them.
-LEFT_MIN_PX, RIGHT_MIN_PX = 230, 280
+CHARS_PER_UNIT = 1.2  # characters of 11 pt Times New Roman per unit of column width, conservatively
+# The issuing body's longest line (12 pt bold) and the national name, in points as they print.
+LEFT_MIN_PT, RIGHT_MIN_PT = 182, 250
 
 # Text from submissions must stay text: no formulas, links or numbers made from strings.
 SAFE_STRINGS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -42,14 +42,15 @@ class Column(NamedTuple):
     printed: bool = True  # False: on screen only, right of the print area
 
 
-def column_px(width: float) -> float:
-    """A column's width in pixels, as Excel and LibreOffice lay it out."""
+def column_pt(width: float) -> float:
+    """A column's printed width in points, as LibreOffice lays it out at full scale (measured:
+    7 points a unit and 5 of padding; Excel prints the same column a quarter narrower)."""
     return width * 7 + 5
 
 
 def fits(columns: list[Column], landscape: bool) -> bool:
-    """The printed columns fit between the margins at full scale."""
-    return sum(column_px(c.width) for c in columns if c.printed) <= PAGE_PX[landscape]
+    """The printed columns fit between the margins at full scale, with 3 % in hand."""
+    return sum(column_pt(c.width) for c in columns if c.printed) <= PAGE_PT[landscape] * 0.97
 
 
 def date_line(place: str, day: dt.date) -> str:
@@ -103,8 +104,8 @@ class Book:
         doc = {"font_name": "Times New Roman", "font_size": DOC_PT, "valign": "top"}
         base = {"font_name": "Times New Roman", "font_size": TABLE_PT, "valign": "top"}
         number = {**base, "border": 1, "align": "center", "num_format": "0.##;-0.##;0"}
-        self.f_issuer = add({**doc, "align": "center"})
-        self.f_issuer_b = add({**doc, "align": "center", "bold": True})
+        self.f_issuer = add({**doc, "align": "center", "font_size": 12})
+        self.f_issuer_b = add({**doc, "align": "center", "bold": True, "font_size": 12})
         self.f_nation = add({**doc, "align": "center", "bold": True, "font_size": 12})
         self.f_motto = add({**doc, "align": "center", "bold": True})
         self.f_rule = add({"top": 1})
@@ -150,10 +151,10 @@ class Book:
     def halves(widths: list[float]) -> tuple[tuple[int, int], tuple[int, int]]:
         """The left and right blocks of the head and the signature: the column boundary nearest
         to 42 % of the width that leaves room for the issuing body left and the national name right."""
-        px = [column_px(w) for w in widths]
-        total = sum(px)
-        bounds = [(c, sum(px[:c])) for c in range(1, len(px))]
-        roomy = [(c, x) for c, x in bounds if x >= LEFT_MIN_PX and total - x >= RIGHT_MIN_PX]
+        pt = [column_pt(w) for w in widths]
+        total = sum(pt)
+        bounds = [(c, sum(pt[:c])) for c in range(1, len(pt))]
+        roomy = [(c, x) for c, x in bounds if x >= LEFT_MIN_PT and total - x >= RIGHT_MIN_PT]
         split = min(roomy or bounds or [(1, 0)], key=lambda b: abs(b[1] - total * 0.42))[0]
         last = len(widths) - 1
         return (0, split - 1), (split, max(split, last))
@@ -219,6 +220,8 @@ class Book:
         Returns the header row, for conditional formats.
         """
         printed = [c for c in columns if c.printed]
+        if not fits(columns, landscape):
+            raise ValueError(f"the printed columns of {ws.name!r} are wider than the page")
         widths = [c.width for c in printed]
         head = self.letterhead(ws, widths, title)
         if note:
@@ -268,14 +271,20 @@ class Book:
         if most > 1:
             ws.set_row(r, LINE_PT * most + 2)
 
-    def print_setup(self, ws, landscape: bool, last_col: int | None = None, last_row: int | None = None) -> None:
-        """A4, one page wide at full scale, the decree's margins, page numbers and the run's details."""
+    def print_setup(self, ws, landscape: bool, last_col: int | None = None, last_row: int | None = None,
+                    fit: bool = False) -> None:
+        """A4 at full scale (the printed columns were sized to fit: 11 pt prints as 11 pt; LibreOffice
+        would enlarge a narrower table fitted to the page's width), the decree's margins, page
+        numbers and the run's details. ``fit``: a sheet of unknown width, fitted to one page wide."""
         ws.set_paper(9)
         if landscape:
             ws.set_landscape()
         else:
             ws.set_portrait()
-        ws.fit_to_pages(1, 0)
+        if fit:
+            ws.fit_to_pages(1, 0)
+        else:
+            ws.set_print_scale(100)
         if last_col is not None and last_row is not None:
             ws.print_area(0, 0, last_row, last_col)
         ws.set_margins(left=MARGINS_MM["left"] * MM, right=MARGINS_MM["right"] * MM, top=MARGINS_MM["top"] * MM,

@@ -25,8 +25,9 @@ from pipeline.stages.read.grid import Sheet, col_letter
 from pipeline.stages.read.sheets import PasswordProtected, Unreadable, open_workbook
 
 HIGHLIGHT = "#FFC7CE"
+COPY_WIDTHS = (4, 27, 6, 6, 18)  # the blank form's columns (outputs.templates.WIDTHS)
 # "Nội dung" spans two columns, so that the letterhead's two blocks meet where they fit (A4 portrait).
-WIDTHS = [5, 12, 21, 24, 21]
+WIDTHS = [4, 8, 13.5, 17, 17.5]
 MESSAGE = (2, 3)
 
 
@@ -104,42 +105,48 @@ def _letter(book: Book, job: Job) -> None:
     ws.repeat_rows(head)
 
 
-def _copy(book: Book, sheet: Sheet, notes: dict[tuple[str, str], str], mark, date) -> None:
-    """One of the unit's sheets, values only, faulty cells coloured and commented."""
+def _copy(book: Book, sheet: Sheet, notes: dict[tuple[str, str], str], fmts: dict) -> None:
+    """One of the unit's sheets, values only, faulty cells coloured and commented; laid out like
+    the blank form, so that it prints on A4 at 11 pt as well."""
     out = book.sheet(sheet.name)
-    out.set_column(0, 0, 6)
-    out.set_column(1, 1, 50)
-    out.set_column(2, 6, 14)
+    width = max((len(row) for row in sheet.rows), default=0)
+    widths = [COPY_WIDTHS[c] if c < len(COPY_WIDTHS) else 10 for c in range(max(width, 1))]
+    for c, w in enumerate(widths):
+        out.set_column(c, c, w)
+    mark, date, plain = fmts["mark"], fmts["date"], fmts["plain"]
     for r, row in enumerate(sheet.rows):
+        lines = max([lines_needed(str(v), widths[c]) for c, v in enumerate(row) if isinstance(v, str) and v] or [1])
+        if lines > 1:
+            out.set_row(r, LINE_PT * lines + 2)
         for c, v in enumerate(row):
-            fmt = mark if (sheet.name, f"{col_letter(c)}{r + 1}") in notes else None
+            fmt = mark if (sheet.name, f"{col_letter(c)}{r + 1}") in notes else plain
             if isinstance(v, bool):
                 out.write_boolean(r, c, v, fmt)
             elif isinstance(v, (int, float)):
                 out.write_number(r, c, v, fmt)
             elif isinstance(v, dt.datetime):
-                out.write_datetime(r, c, v, fmt or date)
+                out.write_datetime(r, c, v, date)
             elif isinstance(v, dt.date):
-                out.write_datetime(r, c, dt.datetime.combine(v, dt.time()), fmt or date)
+                out.write_datetime(r, c, dt.datetime.combine(v, dt.time()), date)
             elif v not in ("", None):
                 out.write_string(r, c, str(v), fmt)
-            elif fmt is not None:
+            elif fmt is mark:
                 out.write_blank(r, c, None, fmt)
     for (s, cell), note in notes.items():
         if s == sheet.name:
             out.write_comment(cell, note, {"author": FEEDBACK["author"], "x_scale": 3, "y_scale": 2})
-    out.set_paper(9)
-    out.fit_to_pages(1, 0)
+    book.print_setup(out, landscape=sum(widths) > 61, fit=True)
 
 
 def _write(job: Job, tmp: Path) -> None:
     book = Book(tmp, _Letterhead(job.document), job.today, footer=job.rel)
-    mark = book.wb.add_format({"bg_color": HIGHLIGHT, "text_wrap": True, "valign": "top"})
-    date = book.wb.add_format({"num_format": "dd/mm/yyyy"})
+    base = {"font_name": "Times New Roman", "font_size": 11, "valign": "top", "text_wrap": True}
+    fmts = {"plain": book.wb.add_format(base), "mark": book.wb.add_format({**base, "bg_color": HIGHLIGHT}),
+            "date": book.wb.add_format({**base, "num_format": "dd/mm/yyyy"})}
     _letter(book, job)
     notes = _notes(job.findings)
     for sheet in _sheets(job):
-        _copy(book, sheet, notes, mark, date)
+        _copy(book, sheet, notes, fmts)
     book.close()
 
 

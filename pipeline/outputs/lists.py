@@ -13,8 +13,8 @@ from pipeline.stages.discover import Skipped
 
 
 def _findings_sheet(book: Book, name: str, findings: list[Finding], title: str) -> None:
-    columns = [Column(LABELS["file"], 28), Column(LABELS["sheet"], 11), Column(LABELS["cell"], 6),
-               Column(LABELS["severity"], 8), Column(LABELS["message"], 72)]
+    columns = [Column(LABELS["file"], 20), Column(LABELS["sheet"], 8), Column(LABELS["cell"], 4.5),
+               Column(LABELS["severity"], 6.5), Column(LABELS["message"], 55)]
     rows = [[f.file, f.sheet, f.cell, LABELS["error" if f.is_error else "warning"], f.message] for f in in_order(findings)]
     book.table(book.sheet(name), title, columns, rows)
 
@@ -30,16 +30,16 @@ def registers_sheet(book: Book, findings: list[Finding], title: str) -> None:
 
 def warnings_sheet(book: Book, warnings: list[Finding], title: str) -> None:
     """Warnings of accepted forms: read and counted, but worth a look (converted text, a computed total)."""
-    columns = [Column(LABELS["file"], 28), Column(LABELS["sheet"], 11), Column(LABELS["cell"], 6),
-               Column(LABELS["message"], 81)]
+    columns = [Column(LABELS["file"], 20), Column(LABELS["sheet"], 8), Column(LABELS["cell"], 4.5),
+               Column(LABELS["message"], 62)]
     rows = [[f.file, f.sheet, f.cell, f.message] for f in in_order(warnings)]
     book.table(book.sheet(LABELS["sheet_warnings"]), title, columns, rows)
 
 
 def changes_sheet(book: Book, result: YearResult, rules: Rules, title: str) -> None:
-    columns = [Column(LABELS["change"], 22), Column(LABELS["file"], 24), Column(LABELS["sheet"], 9),
-               Column(LABELS["name"], 24), Column(rules.group_label, 17), Column(LABELS["before"], 14),
-               Column(LABELS["after"], 14)]
+    columns = [Column(LABELS["change"], 16), Column(LABELS["file"], 17), Column(LABELS["sheet"], 7),
+               Column(LABELS["name"], 17), Column(rules.group_label, 13), Column(LABELS["before"], 10),
+               Column(LABELS["after"], 10)]
     changes = result.changes
     if changes is None:
         book.table(book.sheet(LABELS["sheet_changes"]), title, columns, [], note=LABELS["first_run"])
@@ -58,8 +58,8 @@ def changes_sheet(book: Book, result: YearResult, rules: Rules, title: str) -> N
 
 
 def missing_sheet(book: Book, result: YearResult, rules: Rules, title: str) -> None:
-    columns = [Column(rules.group_label, 21), Column(LABELS["kind"], 9), Column(LABELS["unit_code"], 12),
-               Column(LABELS["name"], 38)]
+    columns = [Column(rules.group_label, 18), Column(LABELS["kind"], 7), Column(LABELS["unit_code"], 8),
+               Column(LABELS["name"], 28)]
     missing = result.not_submitted
     units = [] if missing is None else [
         Record(name=m.name, kind=m.kind, group=m.group, unit_code=m.unit_code, file="", sheet="")
@@ -69,8 +69,8 @@ def missing_sheet(book: Book, result: YearResult, rules: Rules, title: str) -> N
 
 
 def by_name_sheet(book: Book, forms: list[Record], rules: Rules, title: str) -> None:
-    columns = [Column(rules.group_label, 18), Column(LABELS["kind"], 8), Column(LABELS["name"], 26),
-               Column(LABELS["award"], 18), Column(LABELS["file"], 30), Column(LABELS["sheet"], 12)]
+    columns = [Column(rules.group_label, 13), Column(LABELS["kind"], 6.5), Column(LABELS["name"], 19),
+               Column(LABELS["award"], 13), Column(LABELS["file"], 24), Column(LABELS["sheet"], 8)]
     matched = sorted((r for r in forms if r.by_name), key=ranked_order(rules))
     rows = [[r.group, rules.kind_name(r.kind), r["name"], award_label(r.award, rules), r.file, r.sheet]
             for r in matched]
@@ -78,7 +78,7 @@ def by_name_sheet(book: Book, forms: list[Record], rules: Rules, title: str) -> 
 
 
 def skipped_sheet(book: Book, skipped: list[Skipped], title: str) -> None:
-    columns = [Column(LABELS["file"], 45), Column(LABELS["reason"], 38)]
+    columns = [Column(LABELS["file"], 27), Column(LABELS["reason"], 36)]
     rows = [[s.rel, SKIPS[s.reason]] for s in skipped]
     book.table(book.sheet(LABELS["sheet_skipped"]), title, columns, rows, landscape=False)
 

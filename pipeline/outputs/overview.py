@@ -13,9 +13,9 @@ from pipeline.outputs.record import Record
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult
 
-FONT = {"name": "Times New Roman", "size": 10}
-WIDTHS = [40, 11, 11, 11, 11]  # A: labels and groups; B-E: numbers (fits A4 portrait at full scale)
-CHART_PX = (600, 280)
+FONT = {"name": "Times New Roman", "size": 11}
+WIDTHS = [27, 8.3, 8.3, 8.3, 8.3]  # A: labels and groups; B-E: numbers (fits A4 portrait at full scale)
+CHART_PX = (440, 230)
 ROW_PX = 20  # a default row, 15 pt
 
 

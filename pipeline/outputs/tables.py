@@ -20,8 +20,8 @@ from pipeline.stages.rank import TIE
 def summary_sheet(book: Book, result: YearResult, summary: pd.DataFrame, rules: Rules, title: str) -> None:
     award, proposal = rules.awards[GROUP_AWARD], rules.awards[PROPOSAL]
     columns = [
-        Column(LABELS["no"], 5, "int"), Column(rules.group_label, 24), Column(LABELS["kind"], 9),
-        *[Column(h, 9, "int") for h in (LABELS["received"], LABELS["rejected"], LABELS["valid"], LABELS["superseded"],
+        Column(LABELS["no"], 4, "int"), Column(rules.group_label, 17), Column(LABELS["kind"], 7),
+        *[Column(h, 6.5, "int") for h in (LABELS["received"], LABELS["rejected"], LABELS["valid"], LABELS["superseded"],
                                          LABELS["eligible"], award.short, proposal.short, LABELS["tied"],
                                          LABELS["not_submitted"])],
     ]
@@ -53,9 +53,9 @@ def ranked_sheet(book: Book, group: str, forms: list[Record], rules: Rules, titl
     """One group's ranking, kind by kind in the rules file's order."""
     n_crit = max(len(k.criteria) for k in rules.kinds.values())
     columns = [
-        Column(LABELS["rank"], 5, "int"), Column(LABELS["name"], 23), Column(LABELS["commune"], 12),
-        *[Column(LABELS["criterion"].format(stt=f"{i:02d}"), 5, "num") for i in range(1, n_crit + 1)],
-        Column(LABELS["total"], 6.5, "num"), Column(LABELS["award"], 13), Column(LABELS["note"], 29),
+        Column(LABELS["rank"], 4, "int"), Column(LABELS["name"], 16), Column(LABELS["commune"], 8.5),
+        *[Column(LABELS["criterion"].format(stt=f"{i:02d}"), 4, "num") for i in range(1, n_crit + 1)],
+        Column(LABELS["total"], 5, "num"), Column(LABELS["award"], 10), Column(LABELS["note"], 18),
         Column(LABELS["kind"], 9, printed=False), Column(LABELS["is_eligible"], 9, printed=False),
         Column(LABELS["unit_code"], 12, printed=False), Column(LABELS["field"], 16, printed=False),
         Column(LABELS["model"], 30, printed=False), Column(LABELS["file"], 30, printed=False),
@@ -88,9 +88,9 @@ def ranked_sheet(book: Book, group: str, forms: list[Record], rules: Rules, titl
 
 def awards_sheet(book: Book, forms: list[Record], rules: Rules, title: str) -> None:
     columns = [
-        Column(rules.group_label, 17), Column(LABELS["kind"], 8), Column(LABELS["rank"], 5, "int"),
-        Column(LABELS["name"], 24), Column(LABELS["model"], 27), Column(LABELS["total"], 6.5, "num"),
-        Column(LABELS["award"], 14), Column(LABELS["note"], 25),
+        Column(rules.group_label, 13), Column(LABELS["kind"], 6.5), Column(LABELS["rank"], 4, "int"),
+        Column(LABELS["name"], 17), Column(LABELS["model"], 17), Column(LABELS["total"], 5, "num"),
+        Column(LABELS["award"], 11), Column(LABELS["note"], 16),
         Column(LABELS["unit_code"], 12, printed=False), Column(LABELS["field"], 16, printed=False),
         Column(LABELS["file"], 30, printed=False), Column(LABELS["sheet"], 12, printed=False),
     ]
@@ -105,8 +105,8 @@ def awards_sheet(book: Book, forms: list[Record], rules: Rules, title: str) -> N
 
 def ineligible_sheet(book: Book, forms: list[Record], rules: Rules, title: str) -> None:
     columns = [
-        Column(rules.group_label, 17), Column(LABELS["kind"], 8), Column(LABELS["name"], 24),
-        Column(LABELS["total"], 6.5, "num"), Column(LABELS["note"], 69),
+        Column(rules.group_label, 13), Column(LABELS["kind"], 6.5), Column(LABELS["name"], 17),
+        Column(LABELS["total"], 5, "num"), Column(LABELS["note"], 52),
         Column(LABELS["unit_code"], 12, printed=False), Column(LABELS["file"], 30, printed=False),
         Column(LABELS["sheet"], 12, printed=False),
     ]

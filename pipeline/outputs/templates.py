@@ -23,7 +23,7 @@ from pipeline.outputs.words import FORM
 
 LISTS_SHEET = "DanhMuc"
 # STT, criterion, standard points, self-score, evidence: A4 portrait at full scale.
-WIDTHS = (5, 40, 8, 8, 23)
+WIDTHS = (4, 27, 6, 6, 18)
 FIXED_TIME = dt.datetime(2024, 1, 1)
 
 
@@ -256,7 +256,7 @@ def write_form(wb: xlsxwriter.Workbook, spec: FormSpec, rules: Rules, *, blank: 
     _signature(ws, spec, rules, fmt, last + 2)
     ws.set_paper(9)  # A4, portrait, the decree's margins, at full scale: 12 pt prints as 12 pt
     ws.set_portrait()
-    ws.fit_to_pages(1, 0)
+    ws.set_print_scale(100)
     ws.set_margins(left=MARGINS_MM["left"] * MM, right=MARGINS_MM["right"] * MM, top=MARGINS_MM["top"] * MM,
                    bottom=MARGINS_MM["bottom"] * MM)
     if spec.hidden:

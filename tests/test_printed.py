@@ -1,0 +1,127 @@
+"""The pages as they print: LibreOffice turns the workbooks into PDF, poppler reads every word's box.
+
+pdftotext -bbox-layout gives each word's box; its height is 1.3 times the printed type size for
+Times New Roman (Liberation Serif on Linux): 11 pt text measures 14.3, 14 pt 18.2, 10 pt 13.0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+from collections import Counter
+
+import pytest
+
+from pipeline.outputs.drafts import office
+from pipeline.outputs.templates import FormSpec, write_templates
+from pipeline.run import run
+
+from .helpers import read_csv
+
+pytestmark = pytest.mark.skipif(
+    office() is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice or poppler-utils not installed (.ci/run installs both): printed pages not checked",
+)
+
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
+FOOTER_PT = 40  # the bottom of a page where the footer stands (the bottom margin is 20 mm = 57 pt)
+BOX = 1.3  # a word's box height for each point of type size
+
+
+def _pages(pdf) -> list[tuple[float, float, list[tuple[float, str]]]]:
+    """(width, height, [(word height, word) of the body]) of every page, the footer left out."""
+    html = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    out = []
+    for width, height, body in PAGE.findall(html):
+        words = [(float(y1) - float(y0), w) for _, y0, _, y1, w in WORD.findall(body)
+                 if float(y1) < float(height) - FOOTER_PT]
+        out.append((float(width), float(height), words))
+    return out
+
+
+def _text(pdf) -> Counter:
+    """Every word a PDF prints, counted: a cell's text printed whole has each of its words there
+    (text cut by a row too short loses its last lines)."""
+    return Counter(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                  check=True).stdout.split())
+
+
+def _whole(text: str, printed: Counter) -> bool:
+    return Counter(text.split()) <= printed
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory, rules):
+    tmp = tmp_path_factory.mktemp("printed")
+    inputs, out = tmp / "inputs", tmp / "outputs"
+    from pipeline.outputs.templates import write_workbook
+
+    def add(rel, *specs):
+        write_workbook(inputs / rel, list(specs), rules)
+
+    add("a.xlsx", FormSpec(name="UBND xã Vạn Thắng", unit_code="VT"))
+    add("b.xlsx", FormSpec(name="Ủy ban Mặt trận Tổ quốc Việt Nam xã Đại Lãnh", scores=[12, 15, 15, 15, 15, 15, 10],
+                           evidence=["", "Báo cáo", "Báo cáo", "Báo cáo", "Báo cáo", "Báo cáo", ""]))
+    add("x.xlsx", FormSpec(name="Hội Nông dân xã Vạn Long", unit_code="X", scores=[15, 15, 15, 15, 14, 14, 10]))
+    for code in ("C", "D"):  # tied at the edge of the Giấy khen quota
+        add(f"{code}.xlsx", FormSpec(name=f"Hội Cựu chiến binh xã {code}", unit_code=code,
+                                     scores=[15, 15, 15, 14, 13.5, 14, 9]))
+    add("e.xlsx", FormSpec(kind="ca_nhan", name="Trần Văn Bình", scores=[15, 15, 19, 10, 10, 15, 15]))
+    add("f.xlsx", FormSpec(kind="ca_nhan", name="Nguyễn Thị Ánh", group="Cam Lam", scores=[15, 15, 19, 10, 10, 15, 15]))
+    add("van_hung.xlsx", FormSpec(name="UBND xã Vạn Hưng", group="Huyện Hòn Tre", scores=[16, 15, None, 15, 15, 15, 10]))
+    run(inputs, out, rules, today=dt.date(2026, 3, 5))
+    write_templates(out / "mau", rules)
+    books = [out / "2024" / "tong_hop_2024.xlsx", out / "2024" / "theo_nhom" / "huyen_van_ninh_2024.xlsx",
+             out / "2024" / "phan_hoi" / "van_hung.xlsx", out / "mau" / "mau_tap_the.xlsx", out / "mau" / "mau_ca_nhan.xlsx"]
+    pdf = tmp / "pdf"
+    subprocess.run([office(), "--headless", "--convert-to", "pdf", "--outdir", str(pdf), *map(str, books)],
+                   check=True, capture_output=True, timeout=600)
+    return {p.stem: pdf / f"{p.stem}.pdf" for p in books} | {"csv": out / "2024" / "ket_qua.csv",
+                                                             "loi_csv": out / "2024" / "loi.csv"}
+
+
+@pytest.mark.parametrize("name", ["tong_hop_2024", "huyen_van_ninh_2024", "van_hung", "mau_tap_the", "mau_ca_nhan"])
+def test_every_word_prints_at_eleven_points_or_more(pdfs, name):
+    sizes = [h for _, _, words in _pages(pdfs[name]) for h, _ in words]
+    assert sizes and min(sizes) / BOX >= 10.9, (name, min(sizes) / BOX)
+
+
+def test_titles_print_at_thirteen_to_fourteen_points(pdfs):
+    titles = [h for _, _, words in _pages(pdfs["tong_hop_2024"]) for h, w in words if w == "TỔNG"]
+    assert titles and all(13 <= h / BOX <= 14.2 for h in titles)
+
+
+def test_signed_pages_fit_a4_landscape_or_portrait(pdfs):
+    for name in ("tong_hop_2024", "huyen_van_ninh_2024", "van_hung", "mau_tap_the"):
+        for width, height, _ in _pages(pdfs[name]):
+            assert {round(width), round(height)} == {595, 842}, name
+
+
+def test_no_name_and_no_reason_is_cut(pdfs):
+    printed = _text(pdfs["tong_hop_2024"])
+    for row in read_csv(pdfs["csv"]):
+        assert _whole(row["name"], printed)
+        for reason in row["reasons"].split("; "):
+            assert _whole(reason, printed), reason
+
+
+def test_every_reason_has_a_code_and_the_letter_lists_every_problem(pdfs):
+    rows = read_csv(pdfs["csv"])
+    assert all(r["reason_codes"] for r in rows if r["eligible"] == "true")
+    codes = {r["name"]: r["reason_codes"] for r in rows}
+    assert codes["Hội Cựu chiến binh xã C"] == codes["Hội Cựu chiến binh xã D"] == "tie-award"
+    letter = _text(pdfs["van_hung"])
+    problems = [r for r in read_csv(pdfs["loi_csv"]) if r["file"] == "van_hung.xlsx"]
+    assert problems and all(_whole(p["message"], letter) for p in problems)
+
+
+def test_every_criterion_of_the_blank_forms_shows_whole(pdfs, rules):
+    for name, kind in (("mau_tap_the", "tap_the"), ("mau_ca_nhan", "ca_nhan")):
+        printed = _text(pdfs[name])
+        for criterion in rules.kinds[kind].criteria:
+            assert _whole(criterion.text, printed), (name, criterion.stt)
+        assert _whole("NGƯỜI TỰ CHẤM ĐIỂM", printed) and _whole("XÁC NHẬN CỦA THỦ TRƯỞNG ĐƠN VỊ", printed)
