@@ -205,6 +205,7 @@ def _analyse_and_write(r: _Run, staging: Path, files, skipped, found: Registers,
     finally:
         ledger.close()
         cache.close()
+    _has_forms_of(report, r.year)
     # The ledger first, then the workbooks: each form's outcome is needed by the ledger only, and
     # is dropped before the workers build the largest workbooks.
     return_freed_memory()
@@ -219,11 +220,23 @@ def _analyse_and_write(r: _Run, staging: Path, files, skipped, found: Registers,
     return report
 
 
+def _has_forms_of(report: RunReport, year: int | None) -> None:
+    """A year asked for that no form carries is a mistake to tell, not an empty year to write."""
+    if year is None:
+        return
+    main = next((y for y in report.years if y.year == year), None)
+    if main is None or main.forms.empty:
+        years = sorted({y.year for y in report.years if not y.forms.empty})
+        raise InputsError(code="year-empty", year=year, years=", ".join(map(str, years)) or "—")
+
+
 def _staged(r: _Run, staging: Path) -> RunReport:
     """The run's whole generation of outputs, in ``staging``."""
     if (r.outputs / LEDGER_NAME).exists():
         shutil.copy2(r.outputs / LEDGER_NAME, staging / LEDGER_NAME)
     files, skipped = discover(r.inputs)
+    if not files:
+        raise InputsError(code="inputs-empty", path=r.inputs, skipped=len(skipped))
     found = _registers(r.inputs)
     extra = [*found.history, *found.roster]
     now = memo.snapshot({"version": __version__, "rules": r.rules.sha256, "year": r.year,

@@ -21,7 +21,7 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "excel"
 pytestmark = pytest.mark.skipif(not (CORPUS / "EXPECT.tsv").exists(), reason="shared corpus not beside the project")
 
 READ = {"no-form-found", "empty-workbook"}
-REFUSED = {"password-protected", "not-a-spreadsheet", "file-unreadable", "reader-crashed", "reader-timeout",
+REFUSED = {"password-protected", "not-a-spreadsheet", "wrong-file-type", "file-unreadable", "reader-crashed", "reader-timeout",
            "zip-bomb", "xml-entity", "file-too-large"}
 
 

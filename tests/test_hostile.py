@@ -80,8 +80,8 @@ def test_huge_cells_and_thousands_of_columns_are_bounded(inputs, analysed, add):
     ("content", "code"),
     [
         (b"", "not-a-spreadsheet"),
-        (b"<html><table><tr><td>1</td></tr></table></html>", "not-a-spreadsheet"),
-        (b"%PDF-1.4 renamed", "not-a-spreadsheet"),
+        (b"<html><table><tr><td>1</td></tr></table></html>", "wrong-file-type"),
+        (b"%PDF-1.4 renamed", "wrong-file-type"),
         (b"PK\x03\x04\x14\x00\x00\x00truncated", "not-a-spreadsheet"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "file-unreadable"),
     ],

@@ -142,3 +142,33 @@ def test_corrupt_file_is_one_finding_and_the_run_goes_on(add, inputs, analysed):
     report = analysed()
     assert codes(report) == [("", "not-a-spreadsheet")]
     assert len(forms_of(report)) == 1
+
+
+def test_scores_typed_as_text_are_named_as_the_cause_of_a_short_total(add, analysed):
+    """Excel's SUM leaves text out: the total shows 0 though the scores add up to 94,5."""
+    add("a.xlsx", FormSpec(scores=[13.5, 14, 14, 14, 14, 15, 10], scores_as_text=True, total=0))
+    report = analysed()
+    assert codes(report) == [("Sheet1!D23", "scores-as-text")]
+    (f,) = report.findings
+    assert (f.found, f.expected) == ("0", "94,5")
+
+
+@pytest.mark.parametrize("numbers", [
+    ["1.", "2.", "3.", "4.", "5.", "6.", "7."],
+    ["I", "II", "III", "IV", "V", "VI", "VII"],
+    [f"Tiêu chí {i}" for i in range(1, 8)],
+    [str(i) for i in range(1, 8)],
+])
+def test_criteria_numbered_as_units_number_them(add, analysed, numbers):
+    add("a.xlsx", FormSpec(numbers=numbers))
+    assert codes(analysed()) == []
+
+
+@pytest.mark.parametrize(("role", "heading"), [
+    ("score", "Điểm tự đánh giá"), ("score", "Tự chấm"), ("standard", "Điểm tối đa"), ("standard", "Thang điểm"),
+    ("evidence", "Tài liệu minh chứng"), ("criterion", "Nội dung tiêu chí"), ("stt", "TT"),
+])
+def test_common_wordings_of_the_table_header(add, analysed, role, heading):
+    add("a.xlsx", FormSpec(headers={role: heading}))
+    report = analysed()
+    assert codes(report) == [] and len(forms_of(report)) == 1

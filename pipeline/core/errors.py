@@ -10,6 +10,14 @@ from __future__ import annotations
 # code -> Vietnamese template. Templates may use the keyword arguments given at the raise.
 STOPS: dict[str, str] = {
     "inputs-missing": "Không tìm thấy thư mục hồ sơ {path}.",
+    "inputs-empty": (
+        "Thư mục hồ sơ {path} không có tệp bảng tính nào ({skipped} tệp khác được bỏ qua) — không ghi gì. "
+        "Lưu các tệp đơn vị gửi vào thư mục này rồi chạy lại."
+    ),
+    "year-empty": (
+        "Không có biểu mẫu nào của năm {year} (các biểu mẫu đã nhận ghi năm: {years}) — không ghi gì. "
+        "Kiểm tra lại năm đã chỉ (YEAR=…)."
+    ),
     "outputs-uncreatable": "Không tạo được thư mục kết quả {path}: {reason}.",
     "outputs-unwritable": (
         "Không ghi được vào thư mục kết quả {path}: {reason}. Nếu đang mở một bảng kết quả bằng Excel, "

@@ -31,6 +31,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Tệp mang tên bảng tính nhưng nội dung không phải bảng tính ({found}) — có thể là tệp khác "
         "bị đổi tên hoặc tải về chưa hết. Đề nghị đơn vị gửi lại tệp Excel.",
     ),
+    "wrong-file-type": (
+        ERROR,
+        "Tệp mang tên bảng tính nhưng thực ra là {found} — đề nghị đơn vị gửi {expected} thay cho tệp này "
+        "(tài liệu kiểm chứng gửi kèm riêng).",
+    ),
     "file-too-large": (
         ERROR,
         "Tệp quá lớn ({found}; giới hạn {expected}) so với một bảng tự chấm điểm — không đọc. "
@@ -112,6 +117,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Điểm tự chấm của tiêu chí {stt} là {found}, vượt điểm chuẩn {expected}.",
     ),
     "total-not-number": (ERROR, "Tổng điểm ghi «{found}» không phải là số."),
+    "scores-as-text": (
+        ERROR,
+        "Tổng điểm hiện {found} vì điểm các tiêu chí được nhập dạng chữ (Excel không cộng ô chữ); cộng các "
+        "tiêu chí được {expected}. Đề nghị nhập lại điểm dạng số để tổng điểm tự cộng đúng.",
+    ),
     "total-mismatch": (
         ERROR,
         "Tổng điểm ghi {found}, nhưng cộng điểm các tiêu chí được {expected}.",
@@ -146,11 +156,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# What a file sent under a spreadsheet's name really is (checks.file_type), as the unit is told.
+FILE_TYPES: dict[str, str] = {
+    "pdf": "một tài liệu PDF",
+    "word": "một văn bản Word",
+    "powerpoint": "một bài trình chiếu PowerPoint",
+    "opendocument-text": "một văn bản OpenDocument (.odt)",
+    "image": "một tệp ảnh",
+    "html": "một trang web (HTML)",
+    "csv": "một tệp văn bản CSV",
+    "archive": "một tệp nén chứa các tệp khác",
+    "spreadsheet": "tệp Excel của bảng tự chấm điểm (.xlsx)",
+}
+
 # How a unit fixes each problem: the last column of the feedback letter.
 FIXES: dict[str, str] = {
     "file-unreadable": "Mở tệp bằng Excel, lưu lại dạng .xlsx (Tệp > Lưu thành) rồi gửi lại.",
     "password-protected": "Bỏ mật khẩu của tệp (Tệp > Thông tin > Bảo vệ sổ làm việc) rồi gửi lại.",
     "not-a-spreadsheet": "Gửi đúng tệp Excel của bảng tự chấm điểm (.xlsx), không đổi tên tệp khác.",
+    "wrong-file-type": "Gửi tệp Excel của bảng tự chấm điểm (.xlsx); tài liệu kiểm chứng gửi kèm riêng.",
     "file-too-large": "Gửi riêng tệp bảng tự chấm điểm, không kèm dữ liệu khác.",
     "zip-bomb": "Gửi riêng tệp bảng tự chấm điểm, lưu lại bằng Excel.",
     "xml-entity": "Mở tệp bằng Excel, lưu lại dạng .xlsx rồi gửi lại.",

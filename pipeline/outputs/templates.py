@@ -53,6 +53,8 @@ class FormSpec:
     scores_as_text: bool = False  # "13,5" typed as text
     origin: tuple[int, int] = (0, 0)  # where the form starts on the sheet
     omit: set[str] = _field(default_factory=set)  # information labels left out
+    headers: dict[str, str] = _field(default_factory=dict)  # a column's heading as typed (role -> text)
+    numbers: list[str] | None = None  # the criteria's numbers as typed; None: 01, 02, …
     hidden: bool = False
 
 
@@ -147,7 +149,7 @@ def _info_block(ws, wb, spec: FormSpec, rules: Rules, fmt: _Formats, blank: bool
 def _table_header(ws, spec: FormSpec, rules: Rules, fmt: _Formats, r: int) -> int:
     """The criteria table's header, on one row or two; returns the first criterion's row."""
     c0 = spec.origin[1]
-    cols = rules.form.columns
+    cols = {role: [spec.headers.get(role, spellings[0])] for role, spellings in rules.form.columns.items()}
     if spec.two_row_header:
         ws.merge_range(r, c0, r + 1, c0, cols["stt"][0], fmt.head)
         ws.merge_range(r, c0 + 1, r + 1, c0 + 1, cols["criterion"][0], fmt.head)
@@ -191,7 +193,7 @@ def _criteria_rows(ws, spec: FormSpec, rules: Rules, fmt: _Formats, blank: bool,
     numeric_total = 0.0
     for i in range(len(kind.criteria) if blank else len(scores)):
         crit = kind.criteria[i] if i < len(kind.criteria) else None
-        ws.write_string(r, c0, f"{i + 1:02d}", fmt.center)
+        ws.write_string(r, c0, spec.numbers[i] if spec.numbers else f"{i + 1:02d}", fmt.center)
         ws.write_string(r, c0 + 1, crit.text if crit else "", fmt.cell)
         _write_value(ws, r, c0 + 2, standards[i] if i < len(standards) else None, fmt.center)
         if blank:

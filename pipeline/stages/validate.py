@@ -30,6 +30,8 @@ def _prepare(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> tuple
     sums = criteria.groupby("form_id").score.sum()
     forms = forms.copy(deep=False)
     forms["score_sum"] = sums.where(all_ok).reindex(forms.index).astype("float64")
+    text = criteria.score_text.astype(bool).groupby(criteria.form_id).any()
+    forms["scores_as_text"] = text.reindex(forms.index, fill_value=False).astype(bool)
     forms["total_missing"] = (forms.total_state == "empty") & forms.score_sum.notna()
     forms["legacy"] = forms.encoding != ""
     forms["deadline"] = [rules.calendar.dossier_deadline(int(y)) if pd.notna(y) else None for y in forms.year]
@@ -85,6 +87,8 @@ def _form_finding(code: str, field: str, row, rules: Rules) -> Finding:
     if code == "total-not-number":
         return finding(code, *f, row.cell_total, row.total_raw)
     if code == "total-mismatch":
+        # Scores typed as text: Excel's SUM leaves them out, so the total it shows is short.
+        code = "scores-as-text" if row.scores_as_text else code
         return finding(code, *f, row.cell_total, format_number(row.stated_total), format_number(row.score_sum))
     raise KeyError(code)
 

@@ -13,8 +13,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from pipeline.core.findings import Finding, finding
-from pipeline.core.text import clean
+from pipeline.core.findings import FILE_TYPES, Finding, finding
 from pipeline.stages.discover import InputFile
 
 MAX_FILE_BYTES = 50 * 1024**2
@@ -133,19 +132,83 @@ def _zip_finding(file: InputFile, data: bytes, zf: zipfile.ZipFile) -> Finding |
     return None
 
 
+# What a file under a spreadsheet's name really is, told by its first bytes.
+_MAGIC = [
+    (b"%PDF", "pdf"), (b"\x89PNG", "image"), (b"\xff\xd8\xff", "image"), (b"GIF8", "image"), (b"BM", "image"),
+    (b"II*\x00", "image"), (b"MM\x00*", "image"), (b"{\\rtf", "word"), (b"Rar!", "archive"),
+    (b"7z\xbc\xaf", "archive"), (b"\x1f\x8b", "archive"),
+]
+_OLE_NAMES = [("WordDocument", "word"), ("PowerPoint Document", "powerpoint")]
+_ZIP_NAMES = [("word/", "word"), ("ppt/", "powerpoint")]
+
+
+def file_type(data: bytes) -> str | None:
+    """"pdf", "word", "powerpoint", "image", "html", "csv", "archive", "opendocument-text", or None
+    for a spreadsheet or anything not recognised."""
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    if data.startswith(OLE_MAGIC):
+        return next((kind for name, kind in _OLE_NAMES if name.encode("utf-16-le") in data[:1 << 20]), None)
+    if data.startswith(ZIP_MAGIC):
+        return None  # told by its members (see _zip_type)
+    start = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<meta")) or b"<html" in start[:512]:
+        return "html"
+    try:
+        text = data[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and text.count("\n") >= 1 and any(sep in text.split("\n")[0] for sep in (",", ";", "\t")):
+        return "csv"
+    return None
+
+
+def _zip_type(zf: zipfile.ZipFile) -> str | None:
+    """A zip that is plainly not a spreadsheet: a Word or PowerPoint package, an OpenDocument text,
+    or an archive of other files. Anything that may be a workbook is left to the readers."""
+    names = [n.replace("\\", "/") for n in zf.namelist()]  # some writers separate folders with "\\"
+    if not names:
+        return None
+    if "[Content_Types].xml" in names:
+        types = _start(zf, "[Content_Types].xml")
+        if b"spreadsheetml" in types or b"ms-excel" in types:
+            return None
+        return next((kind for mark, kind in ((b"wordprocessingml", "word"), (b"presentationml", "powerpoint"))
+                     if mark in types), None)
+    if "mimetype" in names:
+        mimetype = _start(zf, "mimetype")
+        return "opendocument-text" if b"opendocument.text" in mimetype else None
+    if any(n.startswith("xl/") or n.endswith("workbook.xml") for n in names):
+        return None
+    return "archive"
+
+
+def _start(zf: zipfile.ZipFile, name: str) -> bytes:
+    """The first 64 KB of a member, however large it claims to be."""
+    with zf.open(name) as member:
+        return member.read(1 << 16)
+
+
 def precheck(file: InputFile, data: bytes) -> Finding | None:
     """Refuse what must not be parsed: wrong type, too large, zip and XML-entity bombs."""
     head = data[:8]
     if not data:
         return finding("not-a-spreadsheet", file.rel, found="tệp rỗng, 0 byte")
+    kind = file_type(data)
+    if kind is not None:
+        return finding("wrong-file-type", file.rel, found=FILE_TYPES[kind], expected=FILE_TYPES["spreadsheet"])
     if head.startswith(OLE_MAGIC) or head[:2] in BIFF_MAGIC:
         return None
     if not head.startswith(ZIP_MAGIC):
-        kind = "văn bản/HTML" if head.lstrip()[:1] in (b"<", b"{") else "không rõ định dạng"
-        return finding("not-a-spreadsheet", file.rel, found=kind)
+        return finding("not-a-spreadsheet", file.rel, found="không rõ định dạng")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            kind = _zip_type(zf)
+            if kind is not None:
+                return finding("wrong-file-type", file.rel, found=FILE_TYPES[kind], expected=FILE_TYPES["spreadsheet"])
             return _zip_finding(file, data, zf)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
             zlib.error, RuntimeError) as exc:  # RuntimeError: an encrypted member
-        return finding("not-a-spreadsheet", file.rel, found=f"tệp nén hỏng: {clean(str(exc))[:80]}")
+        # zipfile's own words stay out of the unit's letter: the cause, in a phrase, is enough.
+        return finding("not-a-spreadsheet", file.rel, found="tệp nén bị hỏng hoặc tải về chưa hết") if exc else None

@@ -40,6 +40,7 @@ class CriterionRow:
     score_state: str  # "ok", "empty" or "invalid"
     evidence: str
     cells: dict[str, str]
+    score_text: bool = False  # the score was typed as text: Excel's SUM leaves it out
 
 
 @dataclass
@@ -189,7 +190,7 @@ def _read_table(grid: Grid, top: int, cols: dict[str, int], layout: Layout, form
                 line[c_std] if c_std < n else "", parse_number(std_v), score_raw, score, state,
                 line[c_ev] if c_ev is not None and c_ev < n else "",
                 {"stt": a_stt + number, "standard": a_std + number, "score": a_score + number,
-                 "evidence": a_ev + number},
+                 "evidence": a_ev + number}, type(score_v) is str and score is not None,
             )
         )
     if form.rows:

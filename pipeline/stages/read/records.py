@@ -89,6 +89,7 @@ class CriterionRecord(NamedTuple):
     cell_standard: str
     cell_score: str
     cell_evidence: str
+    score_text: bool  # a number typed as text
 
 
 class FormRecord(NamedTuple):
@@ -162,7 +163,7 @@ def record(form: ParsedForm, rules: Rules) -> FormRecord:
     crits = [
         CriterionRecord(pos, cr.row, cr.stt_raw, _stt(cr.stt_raw), cr.text, cr.standard, cr.standard_raw, cr.score,
                         cr.score_raw, cr.score_state, cr.evidence, cr.cells["stt"], cr.cells["standard"],
-                        cr.cells["score"], cr.cells["evidence"])
+                        cr.cells["score"], cr.cells["evidence"], cr.score_text)
         for pos, cr in enumerate(form.rows, start=1)
     ]
     return FormRecord(row, crits)
@@ -210,7 +211,15 @@ def _state(typed: str, value: object) -> str:
 
 @lru_cache(maxsize=1024)  # "1", "01", "I.1": a few spellings, repeated by every form
 def _stt(text: str) -> int | None:
-    number = parse_number(text)
-    return int(number) if number is not None and number.is_integer() else None
+    """A criterion's number as units write it: "1", "01", "1.", "1)", "I", "Tiêu chí 1", "TC1"."""
+    plain_text = _STT_WORDS.sub("", clean(text).casefold()).strip().rstrip(".):").strip()
+    number = parse_number(plain_text)
+    if number is not None:
+        return int(number) if number.is_integer() else None
+    return _ROMAN.get(plain_text)
+
+
+_STT_WORDS = re.compile(r"^(tiêu\s*chí|tiêu\s*chuẩn|tc)\s*")
+_ROMAN = {r: i for i, r in enumerate(["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"], 1)}
 
 
