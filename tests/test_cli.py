@@ -143,10 +143,10 @@ def test_rejected_forms_do_not_fail_the_run(add, inputs, tmp_path):
     assert "bị từ chối 1" in result.output
 
 
-def test_empty_inputs_folder(inputs, tmp_path):
-    result = _invoke("run", "--inputs", inputs, "--outputs", tmp_path / "o")
-    assert result.exit_code == 0
-    assert "Đã đọc 0 tệp" in result.output
+def test_empty_inputs_folder_stops_writing_nothing(inputs, tmp_path):
+    result = CliRunner().invoke(main, ["run", "--inputs", str(inputs), "--outputs", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "không có tệp bảng tính nào" in result.output
+    assert not (tmp_path / "o" / "so_theo_doi.sqlite").exists()
 
 
 def test_text_from_a_workbook_never_becomes_a_formula_or_link(add, inputs, tmp_path):
