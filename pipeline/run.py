@@ -221,13 +221,14 @@ def _analyse_and_write(r: _Run, staging: Path, files, skipped, found: Registers,
 
 
 def _has_forms_of(report: RunReport, year: int | None) -> None:
-    """A year asked for that no form carries is a mistake to tell, not an empty year to write."""
+    """A year asked for that no form carries, while forms carry others, is a mistake to tell, not
+    an empty year to write."""
     if year is None:
         return
-    main = next((y for y in report.years if y.year == year), None)
-    if main is None or main.forms.empty:
-        years = sorted({y.year for y in report.years if not y.forms.empty})
-        raise InputsError(code="year-empty", year=year, years=", ".join(map(str, years)) or "—")
+    years = sorted({int(v) for y in report.years for v in y.forms.year.dropna()})
+    # No form of any year (every file refused): the run still lists what to send back.
+    if years and year not in years:
+        raise InputsError(code="year-empty", year=year, years=", ".join(map(str, years)))
 
 
 def _staged(r: _Run, staging: Path) -> RunReport:
