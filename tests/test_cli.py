@@ -112,8 +112,12 @@ def test_year_option_decides_the_run_year(add, inputs, tmp_path):
     add("a.xlsx", FormSpec(year=2024))
     add("b.xlsx", FormSpec(name="Khác", year=""))
     out = tmp_path / "outputs"
-    assert _invoke("run", "--inputs", inputs, "--outputs", out, "--year", 2025).exit_code == 0
-    assert [r["cell"] for r in read_csv(out / "2025" / "loi.csv")] == ["C5"]
+    # A year no form carries is a typing mistake: nothing is written.
+    assert CliRunner().invoke(main, ["run", "--inputs", str(inputs), "--outputs", str(out), "--year", "2025"]
+                              ).exit_code == 1
+    assert not (out / "2025").exists()
+    assert _invoke("run", "--inputs", inputs, "--outputs", out, "--year", 2024).exit_code == 0
+    assert [r["cell"] for r in read_csv(out / "2024" / "loi.csv")] == ["C5"]  # a form of no year: the run's
     assert len(read_csv(out / "2024" / "ket_qua.csv")) == 1
 
 
