@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,7 +213,8 @@ def _analyse_and_write(r: _Run, staging: Path, files, skipped, found: Registers,
     record_run(staging, report, r.rules, r.started, last)
     report.results, last = {}, None
     return_freed_memory()
-    report.written += write_years(report.years, staging, r.rules, r.today, r.inputs)
+    sources = {wb.file.rel: wb.file.path for wb in report.reads}
+    report.written += write_years(report.years, staging, r.rules, r.today, sources)
     r.stage("write+ledger")
     memo.save(staging, now, {wb.file.rel: wb.sha256 for wb in report.reads}, [*files, *extra], report.written,
               report.summary())
@@ -290,8 +292,8 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
                 report = _staged(r, staging)
                 commit.backup_ledger(outputs, LEDGER_NAME, started.strftime("%Y%m%d-%H%M%S"))
                 commit.commit(staging, outputs)
-            except OSError as exc:
-                raise OutputError(path=outputs, reason=exc.strerror or exc) from exc
+            except (OSError, sqlite3.Error) as exc:  # a full disk, a read-only folder, in files or in SQLite
+                raise OutputError(path=outputs, reason=getattr(exc, "strerror", None) or exc) from exc
             finally:
                 commit.discard(staging, outputs)
         finally:

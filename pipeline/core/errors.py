@@ -32,6 +32,10 @@ STOPS: dict[str, str] = {
         "Sổ theo dõi {path} bị hỏng ({reason}). Không ghi gì. Khôi phục bản sao lưu gần nhất trong "
         "{backups} (đổi tên thành {name}) rồi chạy lại."
     ),
+    "ledger-empty": (
+        "Sổ theo dõi {path} trống hoặc không đọc được, trong khi bản sao lưu vẫn còn lịch sử. Không ghi gì. "
+        "Khôi phục bản sao lưu gần nhất {backup} (chép đè thành {name}) rồi chạy lại."
+    ),
     "ledger-newer": (
         "Sổ theo dõi {path} do phiên bản chương trình mới hơn tạo (lược đồ {version}, chương trình này "
         "hiểu đến {known}). Không ghi gì; hãy cập nhật chương trình."

@@ -95,6 +95,15 @@ def slug(value: object, limit: int = 60) -> str:
 _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
+_SHOWN_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def shown(name: str) -> str:
+    """A file name as the outputs show it: bytes that are not UTF-8 (a name from a TCVN3 system)
+    and control characters become "\ufffd"; the file itself is still opened by its own name."""
+    return _SHOWN_CONTROL.sub("\ufffd", name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+
+
 def csv_safe(value: object) -> object:
     """OWASP CSV-injection guidance: a text cell that a spreadsheet would run as a formula
     (starting with = + - @, tab or carriage return) gets a leading apostrophe."""

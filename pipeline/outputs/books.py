@@ -54,7 +54,8 @@ def _footer(result: YearResult, today: dt.date) -> str:
     return LABELS["footer"].format(date=today.strftime("%d/%m/%Y"), n=files)
 
 
-def _feedback_jobs(result: YearResult, inputs: Path, folder: Path, rules: Rules, today: dt.date) -> list[feedback.Job]:
+def _feedback_jobs(result: YearResult, sources: dict[str, Path], folder: Path, rules: Rules,
+                   today: dt.date) -> list[feedback.Job]:
     """A phiếu phản hồi per rejected file (the registers excepted), in ``<year>/phan_hoi/``."""
     names: dict[str, list[str]] = {}
     for file, name in zip(result.forms.file.tolist(), result.forms["name"].tolist(), strict=True):
@@ -62,7 +63,7 @@ def _feedback_jobs(result: YearResult, inputs: Path, folder: Path, rules: Rules,
             names[file].append(name)
     by_file: dict[str, list[Finding]] = {}
     for f in in_order(result.findings):
-        if not is_register(f):
+        if not is_register(f) and f.file in sources:
             by_file.setdefault(f.file, []).append(f)
     jobs, taken = [], set()
     for rel, findings in by_file.items():
@@ -70,7 +71,7 @@ def _feedback_jobs(result: YearResult, inputs: Path, folder: Path, rules: Rules,
         while name in taken:
             name += "_"
         taken.add(name)
-        jobs.append(feedback.Job(inputs / rel, rel, tuple(findings), feedback_folder(folder) / f"{name}.xlsx",
+        jobs.append(feedback.Job(sources[rel], rel, tuple(findings), feedback_folder(folder) / f"{name}.xlsx",
                                  rules.document, today, ", ".join(names.get(rel, []))))
     return jobs
 
@@ -168,11 +169,12 @@ _FEEDBACK_SECONDS = Limits().seconds_per_file
 _BOOK_SECONDS = 3600.0
 
 
-def _letters(results: list[YearResult], inputs: Path, outputs: Path, rules: Rules, today: dt.date) -> list[Path]:
+def _letters(results: list[YearResult], sources: dict[str, Path], outputs: Path, rules: Rules,
+             today: dt.date) -> list[Path]:
     """Every feedback letter of every year. One that cannot be built is a finding on its file."""
     written = []
     for result in results:
-        jobs = _feedback_jobs(result, inputs, year_folder(outputs, result.year), rules, today)
+        jobs = _feedback_jobs(result, sources, year_folder(outputs, result.year), rules, today)
         for index, done in isolated_map(feedback.build, jobs, (), Limits(chunk=1)):
             if isinstance(done, str):
                 written.append(Path(done))
@@ -184,8 +186,10 @@ def _letters(results: list[YearResult], inputs: Path, outputs: Path, rules: Rule
 
 
 def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: dt.date | None = None,
-                inputs: Path | None = None) -> list[Path]:
+                sources: dict[str, Path] | None = None) -> list[Path]:
     """Every output of every year, in ``outputs/<year>/``; returns the paths written.
+
+    ``sources``: each input's path by the name the findings give it, for the feedback letters.
 
     The letters first, so that a letter that fails is reported everywhere else; then every
     workbook, of every year, to the workers in one batch, the largest first, while a thread
@@ -193,7 +197,7 @@ def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: d
     """
     today = today or dt.date.today()
     try:
-        letters = _letters(results, inputs, outputs, rules, today) if inputs is not None else []
+        letters = _letters(results, sources, outputs, rules, today) if sources else []
         books, csvs, written = [], [], []
         for result in results:
             folder = year_folder(outputs, result.year)

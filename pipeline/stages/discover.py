@@ -11,6 +11,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.core.text import shown
+
 # Sub-folders of the inputs folder that hold registers, not forms.
 HISTORY_DIR = "lich_su"  # past recognitions, from before the tool was used
 ROSTER_DIR = "danh_sach"  # the units expected to submit
@@ -47,7 +49,7 @@ class Skipped:
 
 
 def _rel(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix()
+    return shown(path.relative_to(root).as_posix())
 
 
 def classify(path: Path, rel: str, folder: Path | None = None) -> InputFile | Skipped | None:
@@ -94,8 +96,8 @@ def discover(inputs: Path) -> tuple[list[InputFile], list[Skipped]]:
         # The folder's relative path once, not per file: pathlib's relative_to for each of
         # 10 000 files was most of this stage.
         prefix = "" if base == inputs else _rel(base, inputs) + "/"
-        found += [Skipped(prefix + d + "/", "hidden") for d in hidden_dirs]
-        found += [classify(base / name, prefix + name, base) for name in sorted(filenames)]
+        found += [Skipped(prefix + shown(d) + "/", "hidden") for d in hidden_dirs]
+        found += [classify(base / name, prefix + shown(name), base) for name in sorted(filenames)]
     return _split(found)
 
 
@@ -110,4 +112,5 @@ def registers(inputs: Path, folder: str) -> tuple[list[InputFile], list[Skipped]
 
 def given(paths: list[Path]) -> tuple[list[InputFile], list[Skipped]]:
     """Files named on the command line, each known by the path as it was typed."""
-    return _split([classify(p, p.as_posix()) if p.exists() else Skipped(p.as_posix(), "missing") for p in paths])
+    return _split([classify(p, shown(p.as_posix())) if p.exists() else Skipped(shown(p.as_posix()), "missing")
+                   for p in paths])

@@ -12,6 +12,7 @@ corrupt or written by a newer program stops the run before anything is written.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import sqlite3
@@ -93,9 +94,21 @@ def _version(con: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+def last_backup(path: Path) -> Path | None:
+    """The newest backup of the ledger at ``path`` (outputs/.sao_luu/), if any."""
+    found = sorted((path.parent / ".sao_luu").glob(f"{path.stem}-*.sqlite"))
+    return found[-1] if found else None
+
+
 def check(path: Path) -> int:
-    """The schema version of an existing ledger; LedgerError if it is corrupt or too new."""
+    """The schema version of an existing ledger; LedgerError if it is corrupt, empty where backups
+    hold history, or too new."""
     if not path.exists():
+        return 0
+    backup = last_backup(path)
+    if path.stat().st_size == 0:
+        if backup is not None:
+            raise LedgerError(code="ledger-empty", path=path, backup=backup, name=LEDGER_NAME)
         return 0
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -112,7 +125,27 @@ def check(path: Path) -> int:
                           name=LEDGER_NAME)
     if version > SCHEMA_VERSION:
         raise LedgerError(code="ledger-newer", path=path, version=version, known=SCHEMA_VERSION)
+    if version == 0 and backup is not None:
+        raise LedgerError(code="ledger-empty", path=path, backup=backup, name=LEDGER_NAME)
     return version
+
+
+# What a damaged ledger raises when a value is read back (quick_check does not see every damage).
+DAMAGE = (sqlite3.Error, ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError)
+
+
+def _read(method):
+    """A reading method whose every failure on damaged data is the ledger's clear message."""
+
+    @functools.wraps(method)
+    def reading(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except DAMAGE as exc:
+            raise LedgerError(code="ledger-corrupt", path=self.path, reason=f"{type(exc).__name__}",
+                              backups=self.path.parent / ".sao_luu", name=LEDGER_NAME) from exc
+
+    return reading
 
 
 class Ledger:
@@ -144,18 +177,21 @@ class Ledger:
 
     # --- reading -------------------------------------------------------------------------------
 
+    @_read
     def recognitions(self) -> list[Recognition]:
         rows = self.con.execute(
             "SELECT year, unit, source, kind, grp, unit_code, name, title, detail FROM recognitions "
             "ORDER BY year, unit, source").fetchall()
         return [Recognition(*r) for r in rows]
 
+    @_read
     def last_run(self) -> dict | None:
         row = self.con.execute("SELECT id, finished_at, seen, results FROM runs ORDER BY id DESC LIMIT 1").fetchone()
         if not row:
             return None
         return {"id": row[0], "finished_at": row[1], "seen": json.loads(row[2]), "results": json.loads(row[3])}
 
+    @_read
     def results_before(self, current: dict) -> dict | None:
         """What the latest run that decided differently from ``current`` decided (None: no such run).
 
@@ -174,6 +210,7 @@ class Ledger:
                 return json.loads(stored)
         return None
 
+    @_read
     def runs(self) -> list[dict]:
         rows = self.con.execute(
             "SELECT id, started_at, finished_at, program_version, rules_sha256, year, files, forms, rejected, "
@@ -182,6 +219,7 @@ class Ledger:
                 "rejected", "eligible", "awarded", "changes"]
         return [{**dict(zip(keys, r, strict=True)), "changes": json.loads(r[-1])} for r in rows]
 
+    @_read
     def unit_history(self, units: Iterable[str]) -> tuple[list[FormSeen], list[Recognition]]:
         units = list(units)
         marks = ",".join("?" * len(units))
@@ -191,6 +229,7 @@ class Ledger:
         recs = [r for r in self.recognitions() if r.unit in units]
         return forms, recs
 
+    @_read
     def find_units(self, query: str) -> list[str]:
         """Units whose code or name contains ``query``, as matched by the pipeline's own key, or,
         typed without diacritics ("le huu hung"), by the letters alone."""
