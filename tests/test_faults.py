@@ -192,3 +192,17 @@ def test_letters_carry_values_only_never_a_formula_or_a_link(inputs, rules, tmp_
 @pytest.fixture
 def good_form(add):
     return add("tot.xlsx", FormSpec())
+
+
+def test_a_file_refused_unparsed_gets_its_letter_without_being_parsed_again(inputs, rules, tmp_path, add):
+    add("tot.xlsx", FormSpec())
+    bomb = inputs / "bom.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+            for _ in range(256):  # 256 MiB of zeros
+                part.write(b"\0" * (1 << 20))
+    out = tmp_path / "out"
+    report = run(inputs, out, rules)
+    assert codes(report) == [("", "zip-bomb")]
+    assert _letter_sheets(out / "2024" / "phan_hoi" / "bom.xlsx") == ["Phản hồi"]  # the list, no copy

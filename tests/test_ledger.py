@@ -184,6 +184,8 @@ def test_lich_su_shows_a_units_record_across_years(add, run_all):
     assert "2024: Đề nghị Bằng khen tỉnh" in result.output  # recognised in 2023, so proposed in 2024
     missing = CliRunner().invoke(main, ["lich-su", "không có", "--outputs", str(out)])
     assert "Không tìm thấy" in missing.output
+    plain = CliRunner().invoke(main, ["lich-su", "ubnd xa van thang", "--outputs", str(out)])
+    assert "«UBND xã Vạn Thắng» (mã VN-VT-01)" in plain.output  # typed without diacritics
     none = CliRunner().invoke(main, ["runs", "--outputs", str(out / "khac")])
     assert none.exit_code != 0 and "Chưa có sổ theo dõi" in none.output
 

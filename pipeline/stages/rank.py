@@ -36,15 +36,27 @@ def _supersede(forms: pd.DataFrame) -> pd.DataFrame:
     latest = order.groupby(["year", "unit"], sort=False)[["file", "sheet"]].transform("last")
     older_idx = order.index[older]
     forms.loc[older_idx, "superseded"] = True
+    note = _Notes(forms)
     for i, f, sh in zip(older_idx, latest.file[older], latest.sheet[older], strict=True):
-        _note(forms, i, "superseded", by_file=f, by_sheet=sh)
+        note(i, "superseded", by_file=f, by_sheet=sh)
+    note.into(forms)
     return forms
 
 
-def _note(forms: pd.DataFrame, index, code: str, **context: object) -> None:
-    """Set the reason behind the outcome of the form at ``index``, pointing at the form itself."""
-    forms.at[index, "note"] = reason(code, forms.at[index, "file"], forms.at[index, "sheet"],
-                                     forms.at[index, "cell_form"], **context)
+class _Notes:
+    """The reason behind each form's outcome, pointing at the form itself; set in one go."""
+
+    def __init__(self, forms: pd.DataFrame):
+        self.where = dict(zip(forms.index, zip(forms.file.tolist(), forms.sheet.tolist(), forms.cell_form.tolist(),
+                                               strict=True), strict=True))
+        self.notes: dict = {}
+
+    def __call__(self, index, code: str, **context: object) -> None:
+        self.notes[index] = reason(code, *self.where[index], **context)
+
+    def into(self, forms: pd.DataFrame) -> None:
+        if self.notes:
+            forms.loc[list(self.notes), "note"] = pd.Series(self.notes, dtype=object)
 
 
 def _blocks(ranks: pd.Series) -> list[tuple[int, int, pd.Index]]:
@@ -60,7 +72,7 @@ def holds_group_award(award: str, tie_edge: str) -> bool:
     return award in (GROUP_AWARD, PROPOSAL) or tie_edge == "proposal"
 
 
-def _award_block(forms: pd.DataFrame, ranks: pd.Series, quota: int, kind: str, rules: Rules) -> list:
+def _award_block(forms: pd.DataFrame, note: _Notes, ranks: pd.Series, quota: int, kind: str, rules: Rules) -> list:
     """The group's award by blocks of equal totals; returns its holders, best first."""
     award = rules.awards[GROUP_AWARD]
     kind_name = rules.kind_name(kind).lower()
@@ -72,16 +84,16 @@ def _award_block(forms: pd.DataFrame, ranks: pd.Series, quota: int, kind: str, r
         elif first <= quota:
             forms.loc[members, ["award", "tie_edge"]] = [TIE, "award"]
             for i in members:
-                _note(forms, i, "tie-award", rank=first, n=len(members), award=award.short, quota=quota,
-                      slots=quota - first + 1, kind=kind_name)
+                note(i, "tie-award", rank=first, n=len(members), award=award.short, quota=quota,
+                     slots=quota - first + 1, kind=kind_name)
         else:
             for i in members:
-                _note(forms, i, "outside-quota", rank=first, award=award.short, quota=quota, kind=kind_name)
+                note(i, "outside-quota", rank=first, award=award.short, quota=quota, kind=kind_name)
     return holders
 
 
-def _proposal_block(forms: pd.DataFrame, ranks: pd.Series, holders: list, passers: list, quota: int, kind: str,
-                    rules: Rules) -> None:
+def _proposal_block(forms: pd.DataFrame, note: _Notes, ranks: pd.Series, holders: list, passers: list, quota: int,
+                    kind: str, rules: Rules) -> None:
     """The proposal among the holders who meet the two-year rule, by blocks of equal totals."""
     award, proposal = rules.awards[GROUP_AWARD], rules.awards[PROPOSAL]
     kind_name = rules.kind_name(kind).lower()
@@ -90,13 +102,12 @@ def _proposal_block(forms: pd.DataFrame, ranks: pd.Series, holders: list, passer
         if last <= quota:
             forms.loc[members, "award"] = PROPOSAL
             for i in members:
-                _note(forms, i, "proposal-within-quota", rank=int(ranks[i]), award=proposal.short, quota=quota,
-                      kind=kind_name)
+                note(i, "proposal-within-quota", rank=int(ranks[i]), award=proposal.short, quota=quota, kind=kind_name)
         elif first <= quota:
             forms.loc[members, ["award", "tie_edge"]] = [TIE, "proposal"]
             for i in members:
-                _note(forms, i, "tie-proposal", rank=int(ranks[members[0]]), n=len(members), award=proposal.short,
-                      quota=quota, slots=quota - first + 1, award_low=award.short, kind=kind_name)
+                note(i, "tie-proposal", rank=int(ranks[members[0]]), n=len(members), award=proposal.short,
+                     quota=quota, slots=quota - first + 1, award_low=award.short, kind=kind_name)
     proposed = [int(ranks[i]) for i in holders if forms.at[i, "award"] == PROPOSAL or forms.at[i, "tie_edge"] == "proposal"]
     rule = rules.two_year_rule
     for i in holders:
@@ -104,10 +115,10 @@ def _proposal_block(forms: pd.DataFrame, ranks: pd.Series, holders: list, passer
             continue
         # Passed over for one ranked equal or lower, or for no one: the two-year rule is why.
         if i not in passers and (ranks[i] <= quota or any(r >= ranks[i] for r in proposed)):
-            _note(forms, i, "two-year", years=rule.years, award=award.short, rank=int(ranks[i]))
+            note(i, "two-year", years=rule.years, award=award.short, rank=int(ranks[i]))
         else:
-            _note(forms, i, "award-within-quota", rank=int(ranks[i]), award=award.short,
-                  quota=award.quota.get(kind, 0), kind=kind_name)
+            note(i, "award-within-quota", rank=int(ranks[i]), award=award.short, quota=award.quota.get(kind, 0),
+                 kind=kind_name)
 
 
 def rank(forms: pd.DataFrame, rules: Rules, history: dict[str, set[int]] | None = None) -> pd.DataFrame:
@@ -134,19 +145,21 @@ def rank(forms: pd.DataFrame, rules: Rules, history: dict[str, set[int]] | None 
         year, unit = int(forms.at[idx, "year"]), forms.at[idx, "unit"]
         return all(year - k in history.get(unit, ()) for k in range(1, rule.years))
 
+    note = _Notes(forms)
     for year in sorted({int(y) for y in forms.year.dropna()}):
         current = forms[(forms.year == year) & forms.eligible & ~forms.superseded]
         for (_, kind), grp in current.groupby(["group", "kind"]):
             ranks = grp.total.rank(method="min", ascending=False).astype(int)
             forms.loc[grp.index, "rank"] = ranks
-            holders = _award_block(forms, ranks, award.quota.get(kind, 0), kind, rules)
+            holders = _award_block(forms, note, ranks, award.quota.get(kind, 0), kind, rules)
             passers = [i for i in holders if passes(i)]
             for i in passers:
                 if rule.enabled and rule.years > 1 and str(forms.at[i, "unit"]).startswith("name:"):
                     forms.at[i, "by_name"] = True
-            _proposal_block(forms, ranks, holders, passers, proposal.quota.get(kind, 0), kind, rules)
+            _proposal_block(forms, note, ranks, holders, passers, proposal.quota.get(kind, 0), kind, rules)
         decided = forms[(forms.year == year)]
         for unit, a, edge in columns(decided, "unit", "award", "tie_edge"):
             if holds_group_award(a, edge):
                 history.setdefault(unit, set()).add(year)
+    note.into(forms)
     return forms

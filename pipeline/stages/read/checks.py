@@ -167,9 +167,10 @@ def file_type(data: bytes) -> str | None:
 def _zip_type(zf: zipfile.ZipFile) -> str | None:
     """A zip that is plainly not a spreadsheet: a Word or PowerPoint package, an OpenDocument text,
     or an archive of other files. Anything that may be a workbook is left to the readers."""
-    names = [n.replace("\\", "/") for n in zf.namelist()]  # some writers separate folders with "\\"
-    if not names:
+    names = zf.namelist()
+    if not names or "xl/workbook.xml" in names:  # nearly every file: a workbook, told at once
         return None
+    names = [n.replace("\\", "/") for n in names]  # some writers separate folders with "\\"
     if "[Content_Types].xml" in names:
         types = _start(zf, "[Content_Types].xml")
         if b"spreadsheetml" in types or b"ms-excel" in types:
