@@ -62,7 +62,7 @@ def _limit_memory(extra: int) -> None:
 GATHER_SECONDS = 0.004  # how long results may gather while every worker has work queued
 
 # Imported once in the fork server, so every worker starts ready to read (a tenth of a second).
-PRELOAD = ["pipeline.stages.read", "pipeline.outputs.feedback", "pipeline.outputs.books"]
+PRELOAD = ["pipeline.stages.read", "pipeline.outputs.feedback"]
 
 
 def _log_stderr(path: str) -> None:
