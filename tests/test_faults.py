@@ -89,7 +89,8 @@ def test_a_reader_crash_is_not_kept_as_the_files_verdict(inputs, rules, tmp_path
     assert codes(second) == [] and [wb.from_cache for wb in second.reads] == [False]
 
 
-def test_a_commit_refused_half_way_is_undone(tmp_path, monkeypatch):
+def _generations(tmp_path):
+    """An output folder holding an old year folder and ledger, and a staged new generation."""
     out = tmp_path / "out"
     (out / "2024").mkdir(parents=True)
     (out / "2024" / "tong_hop_2024.xlsx").write_text("old")
@@ -98,6 +99,11 @@ def test_a_commit_refused_half_way_is_undone(tmp_path, monkeypatch):
     (staging / "2024").mkdir()
     (staging / "2024" / "tong_hop_2024.xlsx").write_text("new")
     (staging / LEDGER_NAME).write_text("new ledger")
+    return out, staging
+
+
+def test_a_commit_refused_half_way_is_undone(tmp_path, monkeypatch):
+    out, staging = _generations(tmp_path)
     real, calls = os.replace, []
 
     def refuse_second(src, dst):
@@ -116,14 +122,7 @@ def test_a_commit_refused_half_way_is_undone(tmp_path, monkeypatch):
 
 
 def test_a_commit_killed_half_way_is_finished_by_the_next_start(tmp_path):
-    out = tmp_path / "out"
-    (out / "2024").mkdir(parents=True)
-    (out / "2024" / "tong_hop_2024.xlsx").write_text("old")
-    (out / LEDGER_NAME).write_text("old ledger")
-    staging = commit.new_staging(out)
-    (staging / "2024").mkdir()
-    (staging / "2024" / "tong_hop_2024.xlsx").write_text("new")
-    (staging / LEDGER_NAME).write_text("new ledger")
+    out, staging = _generations(tmp_path)
     moves = [[f"{staging.name}/2024", "2024"], [f"{staging.name}/{LEDGER_NAME}", LEDGER_NAME]]
     (out / commit.JOURNAL).write_text(__import__("json").dumps({"moves": moves}))
     (staging / ".cu").mkdir()
