@@ -205,3 +205,81 @@ def test_a_file_refused_unparsed_gets_its_letter_without_being_parsed_again(inpu
     report = run(inputs, out, rules)
     assert codes(report) == [("", "zip-bomb")]
     assert _letter_sheets(out / "2024" / "phan_hoi" / "bom.xlsx") == ["Phản hồi"]  # the list, no copy
+
+
+@pytest.fixture
+def mounts():
+    """Mount helpers for the fault tests (root only: elsewhere they skip, saying so)."""
+    import subprocess
+
+    done: list = []
+
+    def mount(*args) -> None:
+        if os.geteuid() != 0:
+            pytest.skip("needs root to mount a small or read-only file system")
+        result = subprocess.run(["mount", *map(str, args)], capture_output=True)
+        if result.returncode != 0:
+            pytest.skip(f"mount not permitted here: {result.stderr.decode(errors='replace').strip()}")
+        done.append(args[-1])
+
+    yield mount
+    for target in reversed(done):
+        subprocess.run(["umount", "-l", str(target)], capture_output=True)  # lazily: a worker may log there
+
+
+def _snapshot(out) -> dict:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
+            if p.is_file() and p.name not in (".khoa", "nhat_ky.log")}
+
+
+def test_a_read_only_outputs_folder_is_one_clear_message_and_nothing_lost(inputs, rules, tmp_path, add, mounts):
+    add("a.xlsx", FormSpec())
+    out = tmp_path / "out"
+    run(inputs, out, rules)
+    before = _snapshot(out)
+    mounts("--bind", out, out)
+    mounts("-o", "remount,bind,ro", out)
+    add("b.xlsx", FormSpec(name="B"))
+    result = CliRunner().invoke(main, ["run", "--inputs", str(inputs), "--outputs", str(out)])
+    assert result.exit_code == 1 and "Không ghi được vào thư mục kết quả" in result.output
+    assert "Traceback" not in result.output and _snapshot(out) == before
+
+
+def test_a_full_disk_is_one_clear_message_and_the_previous_outputs_stand(inputs, rules, tmp_path, add, mounts):
+    out = tmp_path / "out"
+    out.mkdir()
+    mounts("-t", "tmpfs", "-o", "size=4m", "tmpfs", out)
+    add("a.xlsx", FormSpec())
+    run(inputs, out, rules)
+    before = _snapshot(out)
+    for i in range(40):
+        add(f"f{i}.xlsx", FormSpec(name=f"Đơn vị {i}"))
+    free = os.statvfs(out).f_bavail * os.statvfs(out).f_frsize
+    (out / "day.bin").write_bytes(b"\0" * max(0, free - 120_000))  # leaves room for a little only
+    result = CliRunner().invoke(main, ["run", "--inputs", str(inputs), "--outputs", str(out)])
+    assert result.exit_code == 1 and "Không ghi được" in result.output, result.output
+    assert "Traceback" not in result.output
+    (out / "day.bin").unlink()
+    assert {k: v for k, v in _snapshot(out).items() if k != "day.bin"} == before
+
+
+def test_a_file_replaced_by_a_fifo_while_it_is_read_does_not_hang_the_run(inputs, rules, tmp_path, add, monkeypatch):
+    import signal
+
+    from pipeline.infra.workers import Failure
+    from pipeline.stages import read
+
+    path = add("a.xlsx", FormSpec())
+
+    def timed_out(func, items, *a, **k):  # the worker's time limit ran out, and the file became a FIFO
+        path.unlink()
+        os.mkfifo(path)
+        return iter([(0, Failure("timeout"))])
+
+    monkeypatch.setattr(read, "isolated_map", timed_out)
+    signal.alarm(60)  # a blocking read of the FIFO would hang here for ever
+    try:
+        report = run(inputs, tmp_path / "out", rules)
+    finally:
+        signal.alarm(0)
+    assert codes(report) == [("", "reader-timeout")]
