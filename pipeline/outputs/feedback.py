@@ -105,33 +105,60 @@ def _letter(book: Book, job: Job) -> None:
     ws.repeat_rows(head)
 
 
+def _cell_text(v: object) -> str | float | None:
+    """A copied value: numbers stay numbers; dates are written as the unit reads them."""
+    if isinstance(v, bool) or v in ("", None):
+        return None if v in ("", None) else str(v)
+    if isinstance(v, (int, float)):
+        return v
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.strftime("%d/%m/%Y")
+    return str(v)
+
+
 def _copy(book: Book, sheet: Sheet, notes: dict[tuple[str, str], str], fmts: dict) -> None:
-    """One of the unit's sheets, values only, faulty cells coloured and commented; laid out like
-    the blank form, so that it prints on A4 at 11 pt as well."""
+    """One of the unit's sheets, values only, faulty cells coloured and commented, its merged
+    ranges kept; laid out like the blank form, so that it prints on A4 at 11 pt as well."""
     out = book.sheet(sheet.name)
     width = max((len(row) for row in sheet.rows), default=0)
     widths = [COPY_WIDTHS[c] if c < len(COPY_WIDTHS) else 10 for c in range(max(width, 1))]
     for c, w in enumerate(widths):
         out.set_column(c, c, w)
-    mark, date, plain = fmts["mark"], fmts["date"], fmts["plain"]
+    mark, plain = fmts["mark"], fmts["plain"]
+    spans = {(r0, c0): (r1, c1) for (r0, c0), (r1, c1) in sheet.merged or []
+             if r0 < len(sheet.rows) and c0 < width and (r1, c1) != (r0, c0)}
+    covered = {(r, c) for (r0, c0), (r1, c1) in spans.items() for r in range(r0, r1 + 1)
+               for c in range(c0, c1 + 1)} - set(spans)
     for r, row in enumerate(sheet.rows):
-        lines = max([lines_needed(str(v), widths[c]) for c, v in enumerate(row) if isinstance(v, str) and v] or [1])
-        if lines > 1:
-            out.set_row(r, LINE_PT * lines + 2)
+        lines, skip = 1, -1
         for c, v in enumerate(row):
+            if (r, c) in covered or c <= skip:
+                continue
+            value = _cell_text(v)
             fmt = mark if (sheet.name, f"{col_letter(c)}{r + 1}") in notes else plain
-            if isinstance(v, bool):
-                out.write_boolean(r, c, v, fmt)
-            elif isinstance(v, (int, float)):
-                out.write_number(r, c, v, fmt)
-            elif isinstance(v, dt.datetime):
-                out.write_datetime(r, c, v, date)
-            elif isinstance(v, dt.date):
-                out.write_datetime(r, c, dt.datetime.combine(v, dt.time()), date)
-            elif v not in ("", None):
-                out.write_string(r, c, str(v), fmt)
+            end = c
+            if (r, c) in spans:
+                r1, end = spans[(r, c)][0], min(spans[(r, c)][1], width - 1)
+            else:
+                r1 = r
+                # Text that Excel would let run into the empty cells on its right gets their room.
+                while (isinstance(value, str) and lines_needed(value, sum(widths[c:end + 1])) > 1
+                       and end + 1 < len(row) and row[end + 1] in ("", None) and (r, end + 1) not in covered
+                       and (r, end + 1) not in spans):
+                    end += 1
+                skip = end
+            if end > c or r1 > r:
+                out.merge_range(r, c, r1, end, "", fmt)
+            span = sum(widths[c:end + 1])
+            if isinstance(value, str):
+                out.write_string(r, c, value, fmt)
+                lines = max(lines, lines_needed(value, span))
+            elif value is not None:
+                out.write_number(r, c, value, fmt)
             elif fmt is mark:
                 out.write_blank(r, c, None, fmt)
+        if lines > 1:
+            out.set_row(r, LINE_PT * lines + 2)
     for (s, cell), note in notes.items():
         if s == sheet.name:
             out.write_comment(cell, note, {"author": FEEDBACK["author"], "x_scale": 3, "y_scale": 2})
@@ -141,8 +168,7 @@ def _copy(book: Book, sheet: Sheet, notes: dict[tuple[str, str], str], fmts: dic
 def _write(job: Job, tmp: Path) -> None:
     book = Book(tmp, _Letterhead(job.document), job.today, footer=job.rel)
     base = {"font_name": "Times New Roman", "font_size": 11, "valign": "top", "text_wrap": True}
-    fmts = {"plain": book.wb.add_format(base), "mark": book.wb.add_format({**base, "bg_color": HIGHLIGHT}),
-            "date": book.wb.add_format({**base, "num_format": "dd/mm/yyyy"})}
+    fmts = {"plain": book.wb.add_format(base), "mark": book.wb.add_format({**base, "bg_color": HIGHLIGHT})}
     _letter(book, job)
     notes = _notes(job.findings)
     for sheet in _sheets(job):
