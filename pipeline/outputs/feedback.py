@@ -17,7 +17,7 @@ from pathlib import Path
 from pipeline.core.findings import FIXES, Finding
 from pipeline.core.rules import Document
 from pipeline.infra.files import atomic_write
-from pipeline.outputs.document import LINE_PT, Book, lines_needed
+from pipeline.outputs.document import LINE_PT, Book, Column, fits, lines_needed
 from pipeline.outputs.words import FEEDBACK, LABELS
 from pipeline.stages.discover import InputFile, classify
 from pipeline.stages.read.checks import checked_bytes
@@ -120,7 +120,9 @@ def _copy(book: Book, sheet: Sheet, notes: dict[tuple[str, str], str], fmts: dic
     """One of the unit's sheets, values only, faulty cells coloured and commented, its merged
     ranges kept; laid out like the blank form, so that it prints on A4 at 11 pt as well."""
     out = book.sheet(sheet.name)
-    width = max((len(row) for row in sheet.rows), default=0)
+    # The columns that hold something (a sheet's used range often runs past its last value).
+    width = max([max((c + 1 for c, v in enumerate(row) if v not in ("", None)), default=0) for row in sheet.rows]
+                + [c1 + 1 for _, (_, c1) in sheet.merged or []] + [0])
     widths = [COPY_WIDTHS[c] if c < len(COPY_WIDTHS) else 10 for c in range(max(width, 1))]
     for c, w in enumerate(widths):
         out.set_column(c, c, w)
@@ -162,7 +164,9 @@ def _copy(book: Book, sheet: Sheet, notes: dict[tuple[str, str], str], fmts: dic
     for (s, cell), note in notes.items():
         if s == sheet.name:
             out.write_comment(cell, note, {"author": FEEDBACK["author"], "x_scale": 3, "y_scale": 2})
-    book.print_setup(out, landscape=sum(widths) > 61, fit=True)
+    # Full scale where the form fits the page (the blank form's layout does); fitted otherwise.
+    landscape = sum(widths) > sum(COPY_WIDTHS)
+    book.print_setup(out, landscape=landscape, fit=not fits([Column("", w) for w in widths], landscape))
 
 
 def _write(job: Job, tmp: Path) -> None:
