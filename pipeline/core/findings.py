@@ -202,6 +202,9 @@ FIXES: dict[str, str] = {
     "scores-as-text": "Ghi điểm dạng số (không đặt dấu nháy hay định dạng chữ) để tổng điểm tự cộng đúng.",
 }
 
+OR = " hoặc "  # between the names a finding says are expected
+EMPTY = "(trống)"  # what a finding says was found in an empty cell
+
 # Reasons attached to accepted forms: why one is not eligible, and how the ranking decided.
 REASONS: dict[str, str] = {
     "criterion-below": "Tiêu chí {stt}: {score} điểm, chưa đạt {percent}% điểm chuẩn (cần từ {need} điểm)",

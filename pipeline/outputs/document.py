@@ -57,7 +57,7 @@ def date_line(place: str, day: dt.date) -> str:
     """"Khánh Hòa, ngày 05 tháng 3 năm 2026": per the decree, days below 10 and the months 1 and 2
     take a leading zero ("tháng 02"), other months none."""
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
-    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
+    return LABELS["date_line"].format(place=place, day=f"{day.day:02d}", month=month, year=day.year)
 
 
 def missing(value: object) -> bool:

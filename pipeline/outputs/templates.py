@@ -174,8 +174,10 @@ def _blank_score(ws, r: int, c: int, crit, rules: Rules, fmt: _Formats) -> None:
     ws.write_blank(r, c, None, fmt.score)
     ws.data_validation(r, c, r, c, {
         "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": crit.points,
-        "input_title": rules.form.columns["score"][0], "input_message": f"Từ 0 đến {format_number(crit.points)} điểm",
-        "error_title": "Điểm không hợp lệ", "error_message": f"Điểm tự chấm phải từ 0 đến {format_number(crit.points)}.",
+        "input_title": rules.form.columns["score"][0],
+        "input_message": FORM["score_input"].format(points=format_number(crit.points)),
+        "error_title": FORM["score_error_title"],
+        "error_message": FORM["score_error"].format(points=format_number(crit.points)),
     })
     ws.write_string(r, c + 1, "", fmt.evidence)
     ws.write_comment(r, c + 1, crit.evidence, {"x_scale": 2})
@@ -313,7 +315,7 @@ def write_register(path: Path, columns: tuple[str, ...], rows: list[list[object]
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     wb.set_properties({"created": FIXED_TIME})
-    ws = wb.add_worksheet("Danh sách")
+    ws = wb.add_worksheet(FORM["register_sheet"])
     head = wb.add_format({"bold": True, "border": 1, "bg_color": "#D9E1F2", "font_name": "Times New Roman"})
     cell = wb.add_format({"border": 1, "font_name": "Times New Roman"})
     for c, name in enumerate(columns):

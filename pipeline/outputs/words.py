@@ -82,6 +82,7 @@ LABELS = {
     "award_superseded": "Đã thay bằng hồ sơ nộp sau",
     "nothing": "Không có.",
     "sign_hint": "(Ký, ghi rõ họ tên)",
+    "date_line": "{place}, ngày {day} tháng {month} năm {year}",
     "page": "Trang &P/&N",
     "footer": "Lập ngày {date} từ {n} tệp hồ sơ",
     "sheet_registers": "Lỗi trong sổ của cán bộ",
@@ -211,8 +212,12 @@ CLI = {
 }
 
 
-# The self-scoring form's signature block.
+# The self-scoring form: the input checks of a blank form, the registers' sheet, the signature block.
 FORM = {
+    "score_input": "Từ 0 đến {points} điểm",
+    "score_error_title": "Điểm không hợp lệ",
+    "score_error": "Điểm tự chấm phải từ 0 đến {points}.",
+    "register_sheet": "Danh sách",
     "date_line": "…………, ngày …… tháng …… năm ……",
     "confirm": "XÁC NHẬN CỦA THỦ TRƯỞNG ĐƠN VỊ",
     "confirm_hint": "(Ký tên, đóng dấu)",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipeline.core.findings import Finding, finding
+from pipeline.core.findings import OR, Finding, finding
 from pipeline.core.rules import Rules
 from pipeline.core.text import key, unit_key
 from pipeline.infra.workers import Failure, isolated_map
@@ -108,7 +108,7 @@ def validate_register(reads: list[RegisterRead], rules: Rules, history: bool) ->
     failed: dict[int, list[str]] = {}
     for check, idx in sorted((c, int(i)) for c, i in failures(schema, frame)):
         failed.setdefault(idx, []).append(check)
-    kinds = " hoặc ".join(kd.name for kd in rules.kinds.values())
+    kinds = OR.join(kd.name for kd in rules.kinds.values())
     for idx, checks in sorted(failed.items()):
         row = frame.loc[idx]
         f = row.file, row.sheet
@@ -124,7 +124,7 @@ def validate_register(reads: list[RegisterRead], rules: Rules, history: bool) ->
             elif code == "register-group-unknown":
                 findings.append(finding(code, *f, cell, row.group, "; ".join(rules.groups), label=rules.group_label))
             elif code == "register-title-unknown":
-                titles = " hoặc ".join(s[0] for s in rules.registers.titles.values())
+                titles = OR.join(s[0] for s in rules.registers.titles.values())
                 findings.append(finding(code, *f, cell, row.title, titles))
     good = frame.drop(index=list(failed)).copy()
     good["unit"] = [unit_key(c, n, k, g) for c, n, k, g in zip(good.unit_code, good["name"], good.kind_code, good.group_name, strict=True)]

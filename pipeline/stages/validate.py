@@ -10,7 +10,7 @@ import datetime as dt
 
 import pandas as pd
 
-from pipeline.core.findings import Finding, finding
+from pipeline.core.findings import EMPTY, OR, Finding, finding
 from pipeline.core.rules import Rules
 from pipeline.core.table import columns, rows
 from pipeline.core.text import format_number
@@ -55,20 +55,20 @@ def _form_finding(code: str, field: str, row, rules: Rules) -> Finding:
             label = rules.kinds[row.kind].name_label
         return finding(code, *f, getattr(row, f"cell_{field}"), label=label)
     if code == "kind-unknown":
-        names = " hoặc ".join(kd.name for kd in rules.kinds.values())
+        names = OR.join(kd.name for kd in rules.kinds.values())
         return finding(code, *f, row.cell_kind, row.kind_raw, names)
     if code == "year-invalid":
         return finding(code, *f, row.cell_year, row.year_raw, dt.date.today().year)
     if code == "group-unknown":
         several = rules.group_index.candidates(row.group_raw)
         if len(several) > 1:
-            return finding("group-ambiguous", *f, row.cell_group, row.group_raw, " hoặc ".join(several),
+            return finding("group-ambiguous", *f, row.cell_group, row.group_raw, OR.join(several),
                            label=rules.group_label)
         return finding(code, *f, row.cell_group, row.group_raw, "; ".join(rules.groups), label=rules.group_label)
     if code == "field-unknown":
         several = rules.field_index.candidates(row.field_raw)
         if len(several) > 1:
-            return finding("field-ambiguous", *f, row.cell_field, row.field_raw, " hoặc ".join(several),
+            return finding("field-ambiguous", *f, row.cell_field, row.field_raw, OR.join(several),
                            label=rules.form.labels["field"][0])
         return finding(code, *f, row.cell_field, row.field_raw, "; ".join(rules.fields))
     if code == "date-invalid":
@@ -97,9 +97,9 @@ def _criterion_finding(code: str, row, form) -> Finding:
     f = form.file, form.sheet
     stt = f"{row.pos:02d}"
     if code == "criterion-order":
-        return finding(code, *f, row.cell_stt, row.stt_raw or "(trống)", stt, stt=stt)
+        return finding(code, *f, row.cell_stt, row.stt_raw or EMPTY, stt, stt=stt)
     if code == "standard-mismatch":
-        return finding(code, *f, row.cell_standard, row.standard_raw or "(trống)", format_number(row.points), stt=stt)
+        return finding(code, *f, row.cell_standard, row.standard_raw or EMPTY, format_number(row.points), stt=stt)
     if code == "score-empty":
         return finding(code, *f, row.cell_score, stt=stt)
     if code == "score-not-number":
