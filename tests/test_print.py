@@ -145,3 +145,21 @@ def test_preview_converts_to_pdf(printed, inputs, rules):
     assert pdf.read_bytes().startswith(b"%PDF")
     letters = sorted(p.name for p in (printed / "2024" / "pdf" / "phan_hoi").iterdir())
     assert letters == sorted(p.stem + ".pdf" for p in (printed / "2024" / "phan_hoi").iterdir()) and letters
+
+
+def test_a_table_wider_than_the_page_narrows_its_text_columns_instead_of_failing(tmp_path, rules):
+    """A province with ten criteria: the ranked sheet's text columns give way, the type stays 11 pt."""
+    from pipeline.outputs.document import Book, Column, fits, narrowed
+
+    columns = [Column("Hạng", 4, "int"), Column("Tên", 16), Column("Xã", 8.5),
+               *[Column(f"TC{i:02d}", 4, "num") for i in range(1, 11)],
+               Column("Tổng", 5, "num"), Column("Khen thưởng", 10), Column("Lý do", 18), Column("Tệp", 20, printed=False)]
+    assert not fits(columns, landscape=True)
+    book = Book(tmp_path / "rong.xlsx", rules)
+    book.table(book.sheet("Rộng"), "TIÊU ĐỀ", columns, [[1, "UBND xã A", "A", *[13.5] * 10, 95, "Giấy khen", "Lý do"]])
+    book.close()
+    narrow = narrowed(columns, landscape=True)
+    assert fits(narrow, landscape=True) and min(c.width for c in narrow if c.kind == "text") >= 6
+    assert [c.width for c in narrow if c.kind != "text"] == [c.width for c in columns if c.kind != "text"]
+    ws = openpyxl.load_workbook(tmp_path / "rong.xlsx")["Rộng"]
+    assert ws.page_setup.scale in (None, 100) and not ws.sheet_properties.pageSetUpPr.fitToPage

@@ -53,6 +53,19 @@ def fits(columns: list[Column], landscape: bool) -> bool:
     return sum(column_pt(c.width) for c in columns if c.printed) <= PAGE_PT[landscape] * 0.97
 
 
+def narrowed(columns: list[Column], landscape: bool, floor: float = 6) -> list[Column]:
+    """The columns, their printed text columns narrowed alike where the page is too narrow for
+    them (a rules file with more criteria, say); text wraps within them. Where even that is not
+    enough, the sheet is fitted to the page's width when printed (see Book.table)."""
+    if fits(columns, landscape):
+        return columns
+    room = PAGE_PT[landscape] * 0.97 - sum(column_pt(c.width) for c in columns if c.printed and c.kind != "text")
+    text = [c for c in columns if c.printed and c.kind == "text"]
+    wanted = sum(column_pt(c.width) for c in text)
+    scale = max(0.0, room) / wanted if wanted else 1.0
+    return [c._replace(width=max(floor, (c.width * 7 + 5) * scale / 7 - 5 / 7)) if c in text else c for c in columns]
+
+
 def date_line(place: str, day: dt.date) -> str:
     """"Khánh Hòa, ngày 05 tháng 3 năm 2026": per the decree, days below 10 and the months 1 and 2
     take a leading zero ("tháng 02"), other months none."""
@@ -219,9 +232,8 @@ class Book:
         ``note``: a line under the title that tells how to read the table.
         Returns the header row, for conditional formats.
         """
+        columns = narrowed(columns, landscape)
         printed = [c for c in columns if c.printed]
-        if not fits(columns, landscape):
-            raise ValueError(f"the printed columns of {ws.name!r} are wider than the page")
         widths = [c.width for c in printed]
         head = self.letterhead(ws, widths, title)
         if note:
@@ -256,7 +268,7 @@ class Book:
             self.row(ws, r, totals, columns, self.f_total, {"num": self.f_total_num, "int": self.f_total_num}, {})
             r += 1
         self.signature(ws, r + 1, widths)
-        self.print_setup(ws, landscape, len(printed) - 1, r + 7)
+        self.print_setup(ws, landscape, len(printed) - 1, r + 7, fit=not fits(columns, landscape))
         ws.repeat_rows(head)
         return head
 
