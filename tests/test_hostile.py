@@ -141,18 +141,6 @@ def test_a_worker_that_replaces_a_crashed_one_gets_the_arguments_too():
         0: "f+y", 1: "g+y", 2: "h+y"}  # a new call, new arguments, the same worker
 
 
-def test_each_task_can_have_its_own_time_limit():
-    """One batch holds feedback workbooks (an untrusted file opened again: a minute at most) and
-    summary workbooks (an hour): a task is refused after its own limit, not the batch's."""
-    from pipeline.infra.workers import Failure, Limits, isolated_map
-
-    items = ["slow", "hang", "ok"]
-    limits = {"slow": 30.0, "hang": 1.0, "ok": 1.0}
-    results = dict(isolated_map(_misbehave, items, (), Limits(chunk=1, workers=1, seconds_per_file=0.5),
-                                seconds=limits.get))
-    assert results == {0: "slow", 1: Failure("timeout"), 2: "ok"}
-
-
 def test_the_caller_hears_when_every_worker_has_its_first_task():
     """write_years gives back the memory that pickling the largest jobs took as soon as they are
     sent, before any result comes back."""

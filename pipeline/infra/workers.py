@@ -232,13 +232,12 @@ def shutdown() -> None:
 
 
 def isolated_map(func: Callable, items: list, args: tuple = (), limits: Limits = Limits(),
-                 seconds: Callable[[object], float] | None = None,
                  started: Callable[[], None] | None = None) -> Iterator[tuple[int, object]]:
     """Yield (index, func(item, *args)) for every item, or (index, Failure) where it crashed or hung.
 
-    Results come in completion order. ``func`` must be a module-level function. ``seconds``
-    gives an item's own time limit, where items differ (else ``limits.seconds_per_file``).
-    ``started`` is called once every worker has been handed its first task.
+    Results come in completion order. ``func`` must be a module-level function; each item may
+    take ``limits.seconds_per_file``. ``started`` is called once every worker has been handed
+    its first task.
     """
     if not items:
         return
@@ -289,7 +288,7 @@ def isolated_map(func: Callable, items: list, args: tuple = (), limits: Limits =
                         break
             now = time.monotonic()
             for w in list(workers):
-                if w.busy and now - w.since > (seconds(w.pending[0][1]) if seconds else limits.seconds_per_file):
+                if w.busy and now - w.since > limits.seconds_per_file:
                     yield from _refuse(workers, w, "timeout", queue, ctx, limits)
     finally:
         # A caller that stops early leaves workers mid-batch: they cannot be reused.

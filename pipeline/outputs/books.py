@@ -163,9 +163,8 @@ def _group_jobs(folder: Path, result: YearResult, records: list, rules: Rules, t
     return jobs
 
 
-# A feedback letter opens an untrusted file again: it gets the reader's time limit. A summary
-# workbook is built from checked data; at 100 000 forms it takes a while.
-_FEEDBACK_SECONDS = Limits().seconds_per_file
+# A summary workbook is built from checked data; at 100 000 forms it takes a while. (A letter
+# opens an untrusted file again: it keeps the reader's time limit, Limits' default.)
 _BOOK_SECONDS = 3600.0
 
 

@@ -18,7 +18,7 @@ from pipeline.core.findings import FIXES, Finding
 from pipeline.core.rules import Document
 from pipeline.infra.files import atomic_write
 from pipeline.outputs.document import LINE_PT, Book, Column, fits, lines_needed
-from pipeline.outputs.words import FEEDBACK, LABELS
+from pipeline.outputs.words import FEEDBACK
 from pipeline.stages.discover import InputFile, classify
 from pipeline.stages.read.checks import checked_bytes
 from pipeline.stages.read.grid import Sheet, col_letter
@@ -185,4 +185,4 @@ def build(job: Job) -> str:
     return str(atomic_write(job.target, lambda tmp: _write(job, tmp)))
 
 
-__all__ = ["LABELS", "Job", "build"]
+__all__ = ["Job", "build"]

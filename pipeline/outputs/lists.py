@@ -6,7 +6,7 @@ from __future__ import annotations
 from pipeline.core.findings import SKIPS, Finding, in_order
 from pipeline.core.rules import Rules
 from pipeline.outputs.document import Book, Column
-from pipeline.outputs.record import Record, award_label, name_key, ranked_order
+from pipeline.outputs.record import Record, award_label, ranked_order
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult
 from pipeline.stages.discover import Skipped
@@ -83,5 +83,5 @@ def skipped_sheet(book: Book, skipped: list[Skipped], title: str) -> None:
     book.table(book.sheet(LABELS["sheet_skipped"]), title, columns, rows, landscape=False)
 
 
-__all__ = ["by_name_sheet", "changes_sheet", "missing_sheet", "name_key", "registers_sheet", "rejected_sheet",
+__all__ = ["by_name_sheet", "changes_sheet", "missing_sheet", "registers_sheet", "rejected_sheet",
            "skipped_sheet", "warnings_sheet"]

@@ -8,7 +8,7 @@ the charts' own numbers follow on the next page, above the signature.
 from __future__ import annotations
 
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
-from pipeline.outputs.document import Book, Column, lines_needed
+from pipeline.outputs.document import Book, lines_needed
 from pipeline.outputs.record import Record
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult
@@ -122,4 +122,4 @@ def overview_sheet(book: Book, result: YearResult, records: list[Record], rules:
     book.print_setup(ws, landscape=False, last_col=len(WIDTHS) - 1, last_row=last + 8)
 
 
-__all__ = ["Column", "overview_sheet"]
+__all__ = ["overview_sheet"]
