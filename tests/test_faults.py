@@ -283,3 +283,13 @@ def test_a_file_replaced_by_a_fifo_while_it_is_read_does_not_hang_the_run(inputs
     finally:
         signal.alarm(0)
     assert codes(report) == [("", "reader-timeout")]
+
+
+def test_a_file_the_machine_cannot_open_is_the_staffs_to_fix_not_the_units(inputs, rules, tmp_path, add):
+    from pipeline.stages.discover import InputFile
+    from pipeline.stages.read import read_workbook
+
+    gone = InputFile(inputs, "da_xoa.xlsx", "da_xoa.xlsx", 1000, 0.0)  # listed, then gone (or no permission)
+    read = read_workbook(gone, rules)
+    assert [(f.code, f.found) for f in read.findings] == [("file-inaccessible", "No such file or directory")]
+    assert "Không phải lỗi của đơn vị" in read.findings[0].message

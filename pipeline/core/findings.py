@@ -22,6 +22,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Không mở được tệp: cấu trúc bên trong tệp bị hỏng. Đề nghị đơn vị mở tệp bằng Excel, lưu lại "
         "(.xlsx) và gửi lại.",
     ),
+    "file-inaccessible": (
+        ERROR,
+        "Chương trình không mở được tệp này trên máy ({found}) — cán bộ kiểm tra quyền đọc tệp, hoặc tệp "
+        "có đang mở ở chương trình khác, rồi chạy lại. Không phải lỗi của đơn vị.",
+    ),
     "password-protected": (
         ERROR,
         "Tệp được đặt mật khẩu — đề nghị đơn vị gửi lại bản không đặt mật khẩu.",

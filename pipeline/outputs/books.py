@@ -43,6 +43,8 @@ from pipeline.stages.discover import HISTORY_DIR, ROSTER_DIR
 
 log = logging.getLogger("pipeline")
 
+NOT_THE_UNITS = ("file-inaccessible", "program-error", "letter-failed")
+
 
 def is_register(f: Finding) -> bool:
     """A finding in the staff's own registers (inputs/lich_su, inputs/danh_sach), not a unit's file."""
@@ -65,6 +67,8 @@ def _feedback_jobs(result: YearResult, sources: dict[str, Path], folder: Path, r
     for f in in_order(result.findings):
         if not is_register(f) and f.file in sources:
             by_file.setdefault(f.file, []).append(f)
+    # A file the staff's own machine could not open, or this program failed on, is no unit's fault.
+    by_file = {rel: found for rel, found in by_file.items() if any(f.code not in NOT_THE_UNITS for f in found)}
     jobs, taken = [], set()
     for rel, findings in by_file.items():
         name = slug(rel.rsplit(".", 1)[0], limit=80)

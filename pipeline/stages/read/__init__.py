@@ -88,7 +88,10 @@ def read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
         except Unreadable as exc:
             # The reader's own words are for the log, not for the unit (see read_all).
             result = WorkbookRead(file, findings=[finding("file-unreadable", file.rel, found=exc.detail)])
-    result.sha256 = hashlib.sha256(data).hexdigest() if data is not None else file_sha256(file.path)
+    if data is not None:
+        result.sha256 = hashlib.sha256(data).hexdigest()
+    elif refused.code != "file-inaccessible":  # too large to read whole: hashed in blocks
+        result.sha256 = file_sha256(file.path)
     return result
 
 

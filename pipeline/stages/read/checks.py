@@ -53,7 +53,10 @@ def checked_bytes(file: InputFile) -> tuple[bytes | None, Finding | None]:
     """A file's bytes, or the finding that refuses it before anything is parsed."""
     if file.size > MAX_FILE_BYTES:
         return None, finding("file-too-large", file.rel, found=megabytes(file.size), expected=megabytes(MAX_FILE_BYTES))
-    data = file.path.read_bytes()
+    try:
+        data = file.path.read_bytes()
+    except OSError as exc:  # no permission, held by another program, gone since it was listed
+        return None, finding("file-inaccessible", file.rel, found=exc.strerror or type(exc).__name__)
     return data, precheck(file, data)
 
 
