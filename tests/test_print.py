@@ -155,7 +155,7 @@ def test_a_table_wider_than_the_page_narrows_its_text_columns_instead_of_failing
                *[Column(f"TC{i:02d}", 4, "num") for i in range(1, 11)],
                Column("Tổng", 5, "num"), Column("Khen thưởng", 10), Column("Lý do", 18), Column("Tệp", 20, printed=False)]
     assert not fits(columns, landscape=True)
-    book = Book(tmp_path / "rong.xlsx", rules)
+    book = Book(tmp_path / "rong.xlsx", rules.document)
     book.table(book.sheet("Rộng"), "TIÊU ĐỀ", columns, [[1, "UBND xã A", "A", *[13.5] * 10, 95, "Giấy khen", "Lý do"]])
     book.close()
     narrow = narrowed(columns, landscape=True)

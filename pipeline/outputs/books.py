@@ -97,7 +97,7 @@ def _consolidated(job: BookJob, path: Path) -> None:
     result, forms, rules = job.result, job.records, job.rules
     movement = rules.movement.upper()
     title = LABELS["title"].format(movement=movement, year=result.year)
-    book = Book(path, rules, job.today, large=len(forms) > Book.LARGE, footer=job.footer)
+    book = Book(path, rules.document, job.today, large=len(forms) > Book.LARGE, footer=job.footer)
     overview_sheet(book, result, forms, rules)
     summary_sheet(book, result, result.summary, rules, title)
     for g in [g for g in rules.groups if any(r.group == g for r in forms)]:
@@ -120,7 +120,7 @@ def _consolidated(job: BookJob, path: Path) -> None:
 def _group_book(job: BookJob, path: Path) -> None:
     result, forms, rules, g = job.result, job.records, job.rules, job.group
     title = LABELS["title_group"].format(movement=rules.movement.upper(), year=result.year, group=g)
-    book = Book(path, rules, job.today, large=len(forms) > Book.LARGE, footer=job.footer)
+    book = Book(path, rules.document, job.today, large=len(forms) > Book.LARGE, footer=job.footer)
     summary_sheet(book, result, result.summary, rules, title)
     ranked_sheet(book, g, forms, rules, title)
     awards_sheet(book, forms, rules, title)

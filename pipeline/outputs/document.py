@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import xlsxwriter
 
-from pipeline.core.rules import Rules
+from pipeline.core.rules import Document
 from pipeline.outputs.words import LABELS
 
 MM = 1 / 25.4  # inches per millimetre (Excel's margins are in inches)
@@ -48,9 +48,19 @@ def column_pt(width: float) -> float:
     return width * 7 + 5
 
 
+def width_for(points: float) -> float:
+    """The column width that prints ``points`` wide (column_pt undone)."""
+    return (points - 5) / 7
+
+
+def room_pt(landscape: bool) -> float:
+    """What printed columns may take between the margins at full scale, with 3 % in hand."""
+    return PAGE_PT[landscape] * 0.97
+
+
 def fits(columns: list[Column], landscape: bool) -> bool:
-    """The printed columns fit between the margins at full scale, with 3 % in hand."""
-    return sum(column_pt(c.width) for c in columns if c.printed) <= PAGE_PT[landscape] * 0.97
+    """The printed columns fit between the margins at full scale."""
+    return sum(column_pt(c.width) for c in columns if c.printed) <= room_pt(landscape)
 
 
 def narrowed(columns: list[Column], landscape: bool, floor: float = 6) -> list[Column]:
@@ -59,11 +69,11 @@ def narrowed(columns: list[Column], landscape: bool, floor: float = 6) -> list[C
     enough, the sheet is fitted to the page's width when printed (see Book.table)."""
     if fits(columns, landscape):
         return columns
-    room = PAGE_PT[landscape] * 0.97 - sum(column_pt(c.width) for c in columns if c.printed and c.kind != "text")
+    room = room_pt(landscape) - sum(column_pt(c.width) for c in columns if c.printed and c.kind != "text")
     text = [c for c in columns if c.printed and c.kind == "text"]
     wanted = sum(column_pt(c.width) for c in text)
     scale = max(0.0, room) / wanted if wanted else 1.0
-    return [c._replace(width=max(floor, (c.width * 7 + 5) * scale / 7 - 5 / 7)) if c in text else c for c in columns]
+    return [c._replace(width=max(floor, width_for(column_pt(c.width) * scale))) if c in text else c for c in columns]
 
 
 def date_line(place: str, day: dt.date) -> str:
@@ -105,10 +115,10 @@ class Book:
 
     LARGE = 20_000  # forms
 
-    def __init__(self, path: Path, rules: Rules | None = None, today: dt.date | None = None, large: bool = False,
-                 footer: str = ""):
+    def __init__(self, path: Path, document: Document | None = None, today: dt.date | None = None,
+                 large: bool = False, footer: str = ""):
         self.wb = xlsxwriter.Workbook(str(path), {**SAFE_STRINGS, "constant_memory": large})
-        self.rules, self.today, self.footer = rules, today or dt.date.today(), footer
+        self.document, self.today, self.footer = document, today or dt.date.today(), footer
         self._formats()
         self.sheet_names: set[str] = set()
 
@@ -190,7 +200,7 @@ class Book:
         """The document's head, row by row; returns the first free row."""
         left, right = self.halves(widths)
         last_col = len(widths) - 1
-        doc = self.rules.document if self.rules else None
+        doc = self.document
         r = 0
         if doc:
             issuer = list(doc.issuer)
@@ -211,7 +221,7 @@ class Book:
         return r + 2
 
     def signature(self, ws, row: int, widths: list[float]) -> None:
-        doc = self.rules.document if self.rules else None
+        doc = self.document
         if not doc:
             return
         left, right = self.halves(widths)

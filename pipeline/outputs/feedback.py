@@ -42,13 +42,6 @@ class Job:
     unit: str = ""  # the names the file's forms give, if any
 
 
-class _Letterhead:
-    """What Book's letterhead reads of the rules: the document's wording."""
-
-    def __init__(self, document: Document | None):
-        self.document = document
-
-
 def _notes(findings: tuple[Finding, ...]) -> dict[tuple[str, str], str]:
     notes: dict[tuple[str, str], str] = {}
     for f in findings:
@@ -170,7 +163,7 @@ def _copy(book: Book, sheet: Sheet, notes: dict[tuple[str, str], str], fmts: dic
 
 
 def _write(job: Job, tmp: Path) -> None:
-    book = Book(tmp, _Letterhead(job.document), job.today, footer=job.rel)
+    book = Book(tmp, job.document, job.today, footer=job.rel)
     base = {"font_name": "Times New Roman", "font_size": 11, "valign": "top", "text_wrap": True}
     fmts = {"plain": book.wb.add_format(base), "mark": book.wb.add_format({**base, "bg_color": HIGHLIGHT})}
     _letter(book, job)

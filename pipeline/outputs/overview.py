@@ -8,7 +8,7 @@ the charts' own numbers follow on the next page, above the signature.
 from __future__ import annotations
 
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
-from pipeline.outputs.document import Book, lines_needed
+from pipeline.outputs.document import LINE_PT, Book, lines_needed
 from pipeline.outputs.record import Record
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult
@@ -66,7 +66,7 @@ def _figures_table(book: Book, ws, head: int, figures: list[tuple[str, int]], un
         r += 1
         for f in unknown:
             text = f"{f['name'] or '?'} — {f.file} ({f.sheet})"
-            ws.set_row(r, 16 * lines_needed(text, sum(WIDTHS)) + 2)
+            ws.set_row(r, LINE_PT * lines_needed(text, sum(WIDTHS)) + 2)
             book.span(ws, r, 0, 4, text, book.f_text)
             r += 1
     return r

@@ -73,7 +73,7 @@ def ranked_order(rules: Rules):
     return key
 
 
-def kind_sections(rows: list, kinds: list[str], rules: Rules) -> dict[int, str]:
+def kind_sections(kinds: list[str], rules: Rules) -> dict[int, str]:
     """A heading before the first row of each kind (``kinds``: each row's kind, in order)."""
     out, last = {}, None
     for i, k in enumerate(kinds):

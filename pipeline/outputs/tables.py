@@ -77,7 +77,7 @@ def ranked_sheet(book: Book, group: str, forms: list[Record], rules: Rules, titl
             LABELS["yes"] if r.eligible else LABELS["no_"], r.unit_code, r.field, r.model, r.file, r.sheet,
         ])
     ws = book.sheet(group)
-    sections = kind_sections(rows, [r.kind for r in accepted], rules)
+    sections = kind_sections([r.kind for r in accepted], rules)
     head = book.table(ws, title, columns, rows, cell_formats=low, sections=sections)
     if rows:
         award_col = 3 + n_crit + 1
