@@ -29,10 +29,12 @@ from pipeline.infra.memory import long_lived_objects, return_freed_memory
 from pipeline.infra.workers import warm_up
 from pipeline.outputs.books import write_years
 from pipeline.stages.aggregate import YearResult, by_year, combine, results
+from pipeline.core.review import REVIEW_DIR
 from pipeline.stages.discover import HISTORY_DIR, ROSTER_DIR, InputFile, Skipped, discover, given, registers
 from pipeline.stages.rank import rank
 from pipeline.stages.read import Progress, WorkbookRead, frames, read_all
 from pipeline.stages.registers import read_registers, validate_register
+from pipeline.stages.review import Review, appraise, read_reviews
 from pipeline.stages.score import score
 from pipeline.stages.validate import validate
 from pipeline.state import commit, memo
@@ -96,7 +98,7 @@ def _history(recognitions: list[Recognition], skip_years: set[int]) -> dict[str,
     """Years each unit held the group's award; a year this run decides again is left to this run."""
     out: dict[str, set[int]] = {}
     for r in recognitions:
-        if r.source == "run" and r.year in skip_years:
+        if r.source in ("run", "decision") and r.year in skip_years:
             continue
         out.setdefault(r.unit, set()).add(r.year)
     return out
@@ -112,11 +114,17 @@ def _imported(history: pd.DataFrame) -> list[Recognition]:
 
 @dataclass(frozen=True)
 class Registers:
-    """The two register folders under inputs/: past recognitions, the roster, what they skipped."""
+    """The staff's folders under inputs/: past recognitions, the roster, the review workbooks, and
+    what they skipped."""
 
     history: list[InputFile]
     roster: list[InputFile]
+    review: list[InputFile]
     skipped: list[Skipped]
+
+    @property
+    def files(self) -> list[InputFile]:
+        return [*self.history, *self.roster, *self.review]
 
     def skipped_with(self, skipped: list[Skipped]) -> list[Skipped]:
         return sorted([*skipped, *self.skipped], key=lambda s: s.rel)
@@ -124,7 +132,8 @@ class Registers:
 
 def _registers(inputs: Path) -> Registers:
     (history, h_skipped), (roster, r_skipped) = registers(inputs, HISTORY_DIR), registers(inputs, ROSTER_DIR)
-    return Registers(history, roster, [*h_skipped, *r_skipped])
+    review, v_skipped = registers(inputs, REVIEW_DIR)
+    return Registers(history, roster, review, [*h_skipped, *r_skipped, *v_skipped])
 
 
 def _read_registers(found: Registers, rules: Rules) -> tuple[list[Recognition], pd.DataFrame, list[Finding]]:
@@ -150,22 +159,28 @@ def analyse_files(files: list[InputFile], skipped: list[Skipped], rules: Rules, 
     forms, criteria, findings = validate(forms, criteria, rules)
     findings = [*findings, *(f for wb in reads for f in wb.findings)]
     stage("validate")
-    imported, roster = [], None
+    imported, roster, review = [], None, Review()
     if inputs is not None:
         found = found or _registers(inputs)
         skipped = found.skipped_with(skipped)
         imported, roster, register_findings = _read_registers(found, rules)
-        findings += register_findings
+        review = read_reviews(found.review)
+        findings += [*register_findings, *review.findings]
         stage("registers")
+    forms, criteria, appraisal = appraise(forms, criteria, review, rules)
     scored = score(forms, criteria, rules)
     stage("score")
-    ranked = rank(scored, rules, _history([*(known or []), *imported], {int(y) for y in forms.year.dropna()}))
+    ranked, decisions = rank(scored, rules, _history([*(known or []), *imported], {int(y) for y in forms.year.dropna()}),
+                             review)
+    findings = sorted([*findings, *appraisal, *decisions])
     stage("rank")
-    everything = combine(forms, criteria, ranked)
+    everything = combine(forms, criteria, ranked, review)
     current = results(everything)
     # What changed is told against the latest run that decided something else (see Ledger.results_before).
     before = previous(current) if previous is not None else None
     years = by_year(everything, sorted(findings), skipped, len(files), rules, year, before, roster, current)
+    for y in years:
+        y.meetings = review.meetings_by_group(y.forms)
     stage("aggregate")
     return RunReport(years, len(files), skipped, sorted(findings), reads=reads, imported=imported, results=current)
 
@@ -242,7 +257,7 @@ def _staged(r: _Run, staging: Path) -> RunReport:
     if not files:
         raise InputsError(code="inputs-empty", path=r.inputs, skipped=len(skipped))
     found = _registers(r.inputs)
-    extra = [*found.history, *found.roster]
+    extra = found.files
     now = memo.snapshot({"version": __version__, "rules": r.rules.sha256, "year": r.year,
                          "today": r.today.isoformat()}, [*files, *extra], found.skipped_with(skipped))
     r.stage("discover")

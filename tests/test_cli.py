@@ -13,7 +13,7 @@ from pipeline.outputs.templates import FormSpec, write_register
 from .helpers import column, read_csv, table
 
 KET_QUA = ["file", "sheet", "unit_code", "name", "kind", "group", "field", "year", "total",
-           "eligible", "reasons", "rank", "award", "reason_codes"]
+           "eligible", "reasons", "rank", "award", "reason_codes", "appraised_total", "proposed_award", "decided_by"]
 
 
 def _invoke(*args):
@@ -59,7 +59,8 @@ def test_monthly_run_end_to_end(add, inputs, tmp_path, rules):
         "file": "van_ninh/a.xlsx", "sheet": "Sheet1", "unit_code": "VN-01", "name": "UBND xã Vạn Thắng",
         "kind": "tap_the", "group": "Huyện Vạn Ninh", "field": "Kinh tế", "year": "2024", "total": "100",
         "eligible": "true", "reasons": "Đề nghị Bằng khen tỉnh: xếp hạng 1, chỉ tiêu 1 tập thể", "rank": "1",
-        "award": "de_nghi_bang_khen_tinh", "reason_codes": "proposal-within-quota",
+        "award": "de_nghi_bang_khen_tinh", "reason_codes": "proposal-within-quota", "appraised_total": "100",
+        "proposed_award": "de_nghi_bang_khen_tinh", "decided_by": "proposal",
     }
     assert by_name["UBND xã Vạn Phú"]["award"] == "giay_khen_huyen"
     assert by_name["Hội Nông dân xã Vạn Long"]["eligible"] == "false"
@@ -82,7 +83,7 @@ def test_monthly_run_end_to_end(add, inputs, tmp_path, rules):
     assert [r["name"] for r in read_csv(out / "2023" / "ket_qua.csv")] == ["UBND xã Vạn Giã"]
     assert read_csv(out / "2023" / "loi.csv") == []
     assert sorted(p.relative_to(out / "2023").as_posix() for p in (out / "2023").rglob("*.xlsx")) == [
-        "theo_nhom/huyen_van_ninh_2023.xlsx", "tong_hop_2023.xlsx"]
+        "theo_nhom/huyen_van_ninh_2023.xlsx", "tong_hop_2023.xlsx", "xet_khen_thuong_2023.xlsx"]
     assert sorted(p.name for p in (out / "2024" / "phan_hoi").iterdir()) == [
         "cam_lam_nhieu.xlsx", "hong.xlsx", "thieu_nam.xlsx"]
 

@@ -154,6 +154,74 @@ MESSAGES: dict[str, tuple[str, str]] = {
         WARNING,
         "Nộp muộn: ngày lập {found}, hạn nộp hồ sơ là trước ngày {expected}.",
     ),
+    # The staff's review workbooks (inputs/xet_khen_thuong/): appraisal and the council's decisions.
+    "review-no-table": (
+        ERROR,
+        "Không tìm thấy bảng xét khen thưởng: cần có cột «{expected}» như trong tệp chương trình đã lập "
+        "(outputs/<năm>/xet_khen_thuong_<năm>.xlsx).",
+    ),
+    "review-duplicate": (WARNING, "Hồ sơ này cũng có trong tệp «{expected}», lưu sau — lấy theo tệp đó."),
+    "review-row-unknown": (
+        WARNING,
+        "Dòng có khóa «{found}» không ứng với hồ sơ nào còn trong thư mục hồ sơ (đã rút hoặc đổi tên) — "
+        "bỏ qua dòng này.",
+    ),
+    "review-form-replaced": (
+        WARNING,
+        "Đơn vị đã gửi hồ sơ khác thay cho hồ sơ «{expected}» mà dòng này thẩm định — điểm thẩm định và "
+        "quyết định của dòng không được áp dụng; đề nghị thẩm định lại trên bảng mới.",
+    ),
+    "appraisal-not-number": (
+        ERROR, "Điểm thẩm định tiêu chí {stt} là «{found}», không phải là số — giữ điểm tự chấm.",
+    ),
+    "appraisal-out-of-range": (
+        ERROR, "Điểm thẩm định tiêu chí {stt} là {found}, ngoài khoảng từ 0 đến {expected} — giữ điểm tự chấm.",
+    ),
+    "appraisal-no-reason": (WARNING, "Điểm thẩm định khác điểm tự chấm nhưng chưa ghi lý do điều chỉnh."),
+    "decision-unknown": (ERROR, "Quyết định «{found}» không hợp lệ: cần là {expected} — chưa áp dụng."),
+    "meeting-missing": (
+        ERROR, "Chưa ghi «{label}» của cuộc họp Hội đồng — các quyết định trên trang này chưa được áp dụng.",
+    ),
+    "meeting-invalid": (
+        ERROR,
+        "«{label}» ghi «{found}», không hợp lệ (cần {expected}) — các quyết định trên trang này chưa được "
+        "áp dụng.",
+    ),
+    "no-quorum": (
+        ERROR,
+        "Cuộc họp có {found} trên {members} thành viên dự họp, chưa đủ {expected} — các quyết định trên "
+        "trang này chưa được áp dụng.",
+    ),
+    "votes-missing": (ERROR, "Chưa ghi số phiếu đồng ý — quyết định khen thưởng chưa được áp dụng."),
+    "votes-invalid": (
+        ERROR,
+        "Số phiếu đồng ý «{found}» không hợp lệ: cần là số nguyên từ 0 đến {expected} (số thành viên dự "
+        "họp) — quyết định chưa được áp dụng.",
+    ),
+    "no-majority": (
+        ERROR,
+        "{found} phiếu đồng ý trên {present} thành viên dự họp, chưa quá {expected} — quyết định khen "
+        "thưởng chưa được áp dụng.",
+    ),
+    "decision-ineligible": (
+        ERROR,
+        "Hồ sơ không đủ điều kiện ({found}) — không khen thưởng được; quyết định chưa được áp dụng.",
+    ),
+    "decision-over-quota": (
+        ERROR,
+        "Các quyết định làm số {award} của {kind} vượt chỉ tiêu: {found} trên {expected} suất — quyết "
+        "định này chưa được áp dụng.",
+    ),
+    "decision-tie-unsettled": (
+        ERROR,
+        "Hội đồng chưa quyết định hết {n} hồ sơ đồng hạng {rank} ở ngưỡng {award} — các quyết định của "
+        "nhóm đồng hạng này chưa được áp dụng.",
+    ),
+    "decision-two-year": (
+        ERROR,
+        "Chưa đủ {years} năm liên tục được công nhận cấp huyện — không đề nghị {award} được; quyết định "
+        "chưa được áp dụng.",
+    ),
     "date-invalid": (
         WARNING,
         "Ngày lập «{found}» không đọc được (cần dạng ngày/tháng/năm, ví dụ {expected}); "
@@ -214,6 +282,21 @@ EMPTY = "(trống)"  # what a finding says was found in an empty cell
 REASONS: dict[str, str] = {
     "criterion-below": "Tiêu chí {stt}: {score} điểm, chưa đạt {percent}% điểm chuẩn (cần từ {need} điểm)",
     "total-below": "Tổng điểm {total}, chưa đạt {need} điểm",
+    "criterion-below-appraised": (
+        "Tiêu chí {stt}: {score} điểm thẩm định (tự chấm {self_score}), chưa đạt {percent}% điểm chuẩn "
+        "(cần từ {need} điểm)"
+    ),
+    "total-below-appraised": "Tổng điểm thẩm định {total} (tự chấm {self_total}), chưa đạt {need} điểm",
+    "council-award": "Hội đồng quyết định: {award} ({votes}/{present} phiếu đồng ý, họp ngày {date})",
+    "council-refused": "Hội đồng quyết định: {no_award} (họp ngày {date}); đề xuất của chương trình: {proposal}",
+    "tie-preference-woman": (
+        "Để Hội đồng tham khảo: cá nhân nữ — được ưu tiên khi thành tích như nhau ({basis}); "
+        "chương trình không tự áp dụng"
+    ),
+    "tie-preference-women": (
+        "Để Hội đồng tham khảo: tập thể có {percent}% nữ — được ưu tiên khi thành tích như nhau ({basis}); "
+        "chương trình không tự áp dụng"
+    ),
     "evidence-missing": (
         "Tiêu chí {stt} không có tài liệu kiểm chứng — được xem như không hoàn thành nhiệm vụ "
         "và hạ kết quả bình xét thi đua xuống một bậc"

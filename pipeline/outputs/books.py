@@ -34,12 +34,19 @@ from pipeline.outputs.lists import (
     warnings_sheet,
 )
 from pipeline.outputs.overview import overview_sheet
-from pipeline.outputs.paths import consolidated_workbook, feedback_folder, group_workbook, year_folder
+from pipeline.outputs.paths import (
+    consolidated_workbook,
+    feedback_folder,
+    group_workbook,
+    review_workbook,
+    year_folder,
+)
 from pipeline.outputs.record import records
+from pipeline.outputs.reviewbook import write_review
 from pipeline.outputs.tables import awards_sheet, ineligible_sheet, ranked_sheet, summary_sheet
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult, summarise
-from pipeline.stages.discover import HISTORY_DIR, ROSTER_DIR
+from pipeline.stages.discover import REGISTER_DIRS
 
 log = logging.getLogger("pipeline")
 
@@ -47,8 +54,9 @@ NOT_THE_UNITS = ("file-inaccessible", "program-error", "letter-failed")
 
 
 def is_register(f: Finding) -> bool:
-    """A finding in the staff's own registers (inputs/lich_su, inputs/danh_sach), not a unit's file."""
-    return f.file.split("/", 1)[0] in (HISTORY_DIR, ROSTER_DIR)
+    """A finding in the staff's own files (inputs/lich_su, inputs/danh_sach, inputs/xet_khen_thuong),
+    not a unit's file."""
+    return f.file.split("/", 1)[0] in REGISTER_DIRS
 
 
 def _footer(result: YearResult, today: dt.date) -> str:
@@ -85,12 +93,19 @@ class BookJob:
     """One output workbook to build in a worker process: the consolidated one, or a group's."""
 
     path: Path
-    group: str | None  # None: the consolidated workbook
+    group: str | None  # None: the consolidated workbook (or the review workbook)
     result: YearResult
     records: list
     rules: Rules
     today: dt.date
     footer: str
+    review: bool = False  # the review workbook staff fill in
+
+
+def _review(job: BookJob, path: Path) -> None:
+    book = Book(path, job.rules.document, job.today, footer=job.footer)
+    write_review(book, job.records, job.rules, job.result.year, job.result.meetings)
+    book.close()
 
 
 def _consolidated(job: BookJob, path: Path) -> None:
@@ -134,7 +149,8 @@ def _group_book(job: BookJob, path: Path) -> None:
 
 def build_book(job: BookJob) -> str:
     """Build one workbook (in a worker: xlsxwriter is pure Python, two cores write twice as fast)."""
-    atomic_write(job.path, lambda path: (_consolidated if job.group is None else _group_book)(job, path))
+    build = _review if job.review else _consolidated if job.group is None else _group_book
+    atomic_write(job.path, lambda path: build(job, path))
     return str(job.path)
 
 
@@ -208,8 +224,11 @@ def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: d
             forms = records(result.forms)
             footer = _footer(result, today)
             whole = replace(result, forms=result.forms.iloc[:0])  # built from records (see _group_jobs)
+            current = [r for r in forms if not r.rejected and not r.superseded]
             books += [BookJob(consolidated_workbook(folder, result.year), None, whole, forms, rules, today, footer),
-                      *_group_jobs(folder, result, forms, rules, today, footer)]
+                      *_group_jobs(folder, result, forms, rules, today, footer),
+                      BookJob(review_workbook(folder, result.year), None, whole, current, rules, today, footer,
+                              review=True)]
             csvs.append((result, folder, forms))
             written += [folder / "ket_qua.csv", folder / "loi.csv"]
         books.sort(key=lambda job: -len(job.records))  # stable: a year's consolidated workbook first

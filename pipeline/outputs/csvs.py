@@ -17,7 +17,8 @@ from pipeline.outputs.words import CSV_WORDS
 from pipeline.stages.aggregate import YearResult
 
 KET_QUA_COLUMNS = ["file", "sheet", "unit_code", "name", "kind", "group", "field", "year",
-                   "total", "eligible", "reasons", "rank", "award", "reason_codes"]
+                   "total", "eligible", "reasons", "rank", "award", "reason_codes", "appraised_total",
+                   "proposed_award", "decided_by"]
 LOI_COLUMNS = ["file", "sheet", "cell", "message", "code", "severity"]
 
 
@@ -45,8 +46,9 @@ def write_csvs(result: YearResult, folder: Path, records: list[Record]) -> None:
     accepted = sorted((r for r in records if not r.rejected), key=lambda r: (r.file, r.sheet))
     rows = (
         [r.file, r.sheet, r.unit_code, r["name"], r.kind, r.group, r.field, int(r.year),
-         _number(r.total), "true" if r.eligible else "false", "; ".join(messages(reasons_of(r))),
-         "" if missing(r["rank"]) else int(r["rank"]), r.award, ";".join(codes(reasons_of(r)))]
+         _number(r.self_total), "true" if r.eligible else "false", "; ".join(messages(reasons_of(r))),
+         "" if missing(r["rank"]) else int(r["rank"]), r.award, ";".join(codes(reasons_of(r))), _number(r.total),
+         r.proposed, "council" if r.decided else "proposal"]
         for r in accepted
     )
     _csv(folder / "ket_qua.csv", KET_QUA_COLUMNS, rows)

@@ -235,11 +235,12 @@ class Book:
     def table(self, ws, title: str, columns: list[Column], rows: list[list[object]],
               totals: list[object] | None = None, landscape: bool = True,
               cell_formats: dict[tuple[int, int], object] | None = None,
-              sections: dict[int, str] | None = None, note: str = "") -> int:
+              sections: dict[int, str] | None = None, note: str = "", gap: int = 0) -> int:
         """Letterhead, a header row, the rows, a signature; frozen header, filter, widths, A4 set-up.
 
         ``sections``: a heading row written before the row of that index (the kinds, say).
         ``note``: a line under the title that tells how to read the table.
+        ``gap``: rows left free above the header, for the caller to fill (written before the table).
         Returns the header row, for conditional formats.
         """
         columns = narrowed(columns, landscape)
@@ -249,6 +250,7 @@ class Book:
         if note:
             ws.set_row(head - 1, LINE_PT * lines_needed(note, sum(widths)) + 2)
             self.span(ws, head - 1, 0, len(printed) - 1, note, self.f_note_wrap)
+        head += gap
         ws.set_row(head, LINE_PT * max(lines_needed(c.heading, c.width) for c in columns) + 4)
         for c, column in enumerate(columns):
             ws.write_string(head, c, column.heading, self.f_head)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pipeline.core.findings import SKIPS, Finding, in_order
 from pipeline.core.rules import Rules
 from pipeline.outputs.document import Book, Column
-from pipeline.outputs.record import Record, award_label, ranked_order
+from pipeline.outputs.record import Record, award_label, outcome_label, ranked_order
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult
 from pipeline.stages.discover import Skipped
@@ -72,7 +72,7 @@ def by_name_sheet(book: Book, forms: list[Record], rules: Rules, title: str) -> 
     columns = [Column(rules.group_label, 13), Column(LABELS["kind"], 6.5), Column(LABELS["name"], 19),
                Column(LABELS["award"], 13), Column(LABELS["file"], 24), Column(LABELS["sheet"], 8)]
     matched = sorted((r for r in forms if r.by_name), key=ranked_order(rules))
-    rows = [[r.group, rules.kind_name(r.kind), r["name"], award_label(r.award, rules), r.file, r.sheet]
+    rows = [[r.group, rules.kind_name(r.kind), r["name"], outcome_label(r, rules), r.file, r.sheet]
             for r in matched]
     book.table(book.sheet(LABELS["sheet_by_name"]), title, columns, rows, note=LABELS["by_name_note"])
 

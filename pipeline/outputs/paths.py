@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.core.review import review_file_name
 from pipeline.core.text import slug
 
 
@@ -18,6 +19,11 @@ def consolidated_workbook(folder: Path, year: int) -> Path:
 def group_workbook(folder: Path, group: str, year: int) -> Path:
     """A group's own workbook, to send to that group."""
     return folder / "theo_nhom" / f"{slug(group)}_{year}.xlsx"
+
+
+def review_workbook(folder: Path, year: int) -> Path:
+    """The review workbook staff fill in and save into inputs/xet_khen_thuong/."""
+    return folder / review_file_name(year)
 
 
 def email_draft(folder: Path, group: str, year: int) -> Path:

@@ -16,7 +16,8 @@ from pipeline.stages.rank import SUPERSEDED, TIE
 
 RECORD_COLUMNS = ["file", "sheet", "unit_code", "name", "kind", "group", "field", "year", "total", "eligible",
                   "reasons", "rank", "award", "note", "superseded", "rejected", "scores", "commune", "model",
-                  "by_name", "tie_edge"]
+                  "by_name", "tie_edge", "self_total", "self_scores", "appraised", "proposed", "decided",
+                  "decision_note", "preference", "review_row", "women", "position", "unit"]
 
 
 class Record(namedtuple("Record", RECORD_COLUMNS, defaults=[None] * len(RECORD_COLUMNS))):
@@ -35,8 +36,10 @@ def records(frame: pd.DataFrame) -> list[Record]:
 
 
 def reasons_of(row) -> list[Finding]:
-    """Every reason behind the form's outcome: why it is not eligible, then how it was ranked."""
-    return [*row["reasons"], *([row["note"]] if row["note"] is not None else [])]
+    """Every reason behind the form's outcome: why it is not eligible, how it was ranked, what the
+    council decided, and the preference the council may weigh on a tie."""
+    extra = [row[k] for k in ("note", "decision_note", "preference") if row[k] is not None]
+    return [*row["reasons"], *extra]
 
 
 
@@ -45,6 +48,14 @@ def award_label(code: str, rules: Rules) -> str:
         return rules.awards[code].short
     return {TIE: LABELS["award_tie"], SUPERSEDED: LABELS["award_superseded"]}.get(code, "")
 
+
+
+def outcome_label(r, rules: Rules) -> str:
+    """The award as a page shows it, saying whether the council decided it or it is a proposal."""
+    if r.decided:
+        return LABELS["decided"].format(award=award_label(r.award, rules) or rules.council.no_award)
+    label = award_label(r.award, rules)
+    return LABELS["proposed"].format(award=label) if r.award in rules.awards else label
 
 
 def group_label(group: str) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 from pipeline.core.findings import messages
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
 from pipeline.outputs.document import Book, Column, missing
-from pipeline.outputs.record import Record, award_label, group_label, kind_sections, ranked_order, reasons_of
+from pipeline.outputs.record import Record, award_label, outcome_label, group_label, kind_sections, ranked_order, reasons_of
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult
 from pipeline.stages.rank import TIE
@@ -73,7 +73,7 @@ def ranked_sheet(book: Book, group: str, forms: list[Record], rules: Rules, titl
                 low[(i, 3 + j)] = book.f_low  # a criterion under the threshold, in red
         rows.append([
             None if missing(r["rank"]) else int(r["rank"]), r["name"], r.commune, *scores, r.total,
-            award_label(r.award, rules), _reason(r), rules.kind_name(r.kind),
+            outcome_label(r, rules), _reason(r), rules.kind_name(r.kind),
             LABELS["yes"] if r.eligible else LABELS["no_"], r.unit_code, r.field, r.model, r.file, r.sheet,
         ])
     ws = book.sheet(group)
@@ -96,7 +96,7 @@ def awards_sheet(book: Book, forms: list[Record], rules: Rules, title: str) -> N
     ]
     won = sorted((r for r in forms if r.award in (PROPOSAL, GROUP_AWARD, TIE)), key=ranked_order(rules))
     rows = [
-        [r.group, rules.kind_name(r.kind), int(r["rank"]), r["name"], r.model, r.total, award_label(r.award, rules),
+        [r.group, rules.kind_name(r.kind), int(r["rank"]), r["name"], r.model, r.total, outcome_label(r, rules),
          _reason(r), r.unit_code, r.field, r.file, r.sheet]
         for r in won
     ]

@@ -79,6 +79,8 @@ LABELS = {
     "message": "Nội dung",
     "reason": "Lý do bỏ qua",
     "award_tie": "Đồng hạng — Hội đồng xét",
+    "decided": "{award} (Hội đồng quyết định)",
+    "proposed": "{award} (đề xuất)",
     "award_superseded": "Đã thay bằng hồ sơ nộp sau",
     "nothing": "Không có.",
     "sign_hint": "(Ký, ghi rõ họ tên)",

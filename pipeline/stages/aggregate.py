@@ -19,6 +19,7 @@ from pipeline.core.table import columns, rows
 from pipeline.core.text import unit_key
 from pipeline.stages.discover import Skipped
 from pipeline.stages.rank import SUPERSEDED, TIE, holds_group_award
+from pipeline.stages.review import Meeting, Review
 
 COUNTS = ("received", "rejected", "valid", "superseded", "eligible", "awarded", "proposed", "tied", "not_submitted")
 CHANGES = ("new", "replaced", "withdrawn", "total", "award")
@@ -36,6 +37,7 @@ class YearResult:
     main: bool = False  # the run's year (the others hold forms of other years)
     changes: pd.DataFrame | None = None  # what changed since the previous run
     not_submitted: pd.DataFrame | None = None  # roster units with no form this year
+    meetings: dict[str, Meeting] = field(default_factory=dict)  # each group's council meeting, as recorded
 
 
 def run_year(forms: pd.DataFrame, given: int | None) -> int:
@@ -49,8 +51,10 @@ def run_year(forms: pd.DataFrame, given: int | None) -> int:
     return dt.date.today().year
 
 
-def combine(forms: pd.DataFrame, criteria: pd.DataFrame, ranked: pd.DataFrame) -> pd.DataFrame:
-    """All forms with their outcome; rejected ones have no total, rank or award."""
+def combine(forms: pd.DataFrame, criteria: pd.DataFrame, ranked: pd.DataFrame,
+            review: Review | None = None) -> pd.DataFrame:
+    """All forms with their outcome; rejected ones have no total, rank or award. ``total`` is the
+    total ranked on (appraised where staff appraised), ``self_total`` the unit's own."""
     outcome = ranked.reindex(forms.index)
     out = forms.copy(deep=False)  # copy-on-write (pandas 3): new columns only, no data copied
     out["total"] = outcome.total.astype("float64")
@@ -62,19 +66,29 @@ def combine(forms: pd.DataFrame, criteria: pd.DataFrame, ranked: pd.DataFrame) -
     out["tie_edge"] = outcome.tie_edge.fillna("").astype(str)
     out["reasons"] = [r if isinstance(r, list) else [] for r in outcome.reasons]
     out["by_name"] = outcome.by_name.eq(True)
+    out["self_total"] = outcome.self_total.astype("float64") if "self_total" in outcome else out.total
+    out["appraised"] = outcome.appraised.eq(True) if "appraised" in outcome else False
+    out["proposed"] = outcome.proposed.fillna("").astype(str)
+    out["decided"] = outcome.decided.eq(True)
+    for name in ("decision_note", "preference"):
+        out[name] = [n if isinstance(n, Finding) else None for n in outcome[name]]
+    matched = review.matched if review is not None else {}
+    out["review_row"] = [matched.get(i) for i in out.index]
     scores = _scores_by_form(criteria)
+    self_scores = _scores_by_form(criteria, "self_score") if "self_score" in criteria else scores
     out["unit"] = [u if isinstance(u, str) else unit_key(c, n, k, g)
                    for u, c, n, k, g in zip(outcome.unit.tolist(), *(out[c].tolist() for c in ("unit_code", "name", "kind", "group")), strict=True)]
     out["scores"] = [scores.get(i, []) for i in out.index]
+    out["self_scores"] = [self_scores.get(i, []) for i in out.index]
     return out
 
 
-def _scores_by_form(criteria: pd.DataFrame) -> dict[int, list[float | None]]:
+def _scores_by_form(criteria: pd.DataFrame, column: str = "score") -> dict[int, list[float | None]]:
     """Each form's scores in table order, None where there is none: a stable sort and one split,
     not a group-by that calls Python once per form (a tenth of the run's analysis at 10 000)."""
     ids = criteria["form_id"].to_numpy()
     order = np.argsort(ids, kind="stable")
-    values = [None if v != v else v for v in criteria["score"].to_numpy(dtype="float64", na_value=np.nan)[order].tolist()]
+    values = [None if v != v else v for v in criteria[column].to_numpy(dtype="float64", na_value=np.nan)[order].tolist()]
     firsts, starts = np.unique(ids[order], return_index=True)
     ends = [*starts.tolist()[1:], len(values)] if len(starts) else []
     return {int(i): values[a:b] for i, a, b in zip(firsts.tolist(), starts.tolist(), ends, strict=True)}

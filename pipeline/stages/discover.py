@@ -11,12 +11,13 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.core.review import REVIEW_DIR
 from pipeline.core.text import shown
 
 # Sub-folders of the inputs folder that hold registers, not forms.
 HISTORY_DIR = "lich_su"  # past recognitions, from before the tool was used
 ROSTER_DIR = "danh_sach"  # the units expected to submit
-REGISTER_DIRS = (HISTORY_DIR, ROSTER_DIR)
+REGISTER_DIRS = (HISTORY_DIR, ROSTER_DIR, REVIEW_DIR)  # REVIEW_DIR: the staff's review workbooks
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlt", ".xlsb", ".ods"}
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
@@ -102,7 +103,8 @@ def discover(inputs: Path) -> tuple[list[InputFile], list[Skipped]]:
 
 
 def registers(inputs: Path, folder: str) -> tuple[list[InputFile], list[Skipped]]:
-    """The workbooks of one register folder (``inputs/lich_su`` or ``inputs/danh_sach``)."""
+    """The workbooks of one register folder (``inputs/lich_su``, ``inputs/danh_sach`` or
+    ``inputs/xet_khen_thuong``)."""
     root = inputs / folder
     if not root.is_dir():
         return [], []

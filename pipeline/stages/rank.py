@@ -12,12 +12,13 @@ import datetime as dt
 
 import pandas as pd
 
-from pipeline.core.findings import reason
+from pipeline.core.findings import Finding, reason
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
 from pipeline.core.table import columns
-from pipeline.core.text import unit_key
+from pipeline.core.text import format_number, key, parse_number, unit_key
+from pipeline.stages.decide import TIE, decide
+from pipeline.stages.review import Review
 
-TIE = "dong_hang"
 SUPERSEDED = "superseded"
 
 
@@ -121,12 +122,39 @@ def _proposal_block(forms: pd.DataFrame, note: _Notes, ranks: pd.Series, holders
                  kind=kind_name)
 
 
-def rank(forms: pd.DataFrame, rules: Rules, history: dict[str, set[int]] | None = None) -> pd.DataFrame:
-    """Scored forms with ``superseded``, ``rank``, ``award``, ``tie_edge``, ``note`` and ``by_name``.
+def _preferences(forms: pd.DataFrame, rules: Rules) -> None:
+    """Beside each tie, Nghị định 152/2025's preference where the form gives it: information for
+    the council, never applied."""
+    council = rules.council
+    women = {key(w) for w in council.woman}
+    tied = forms[forms.proposed == TIE]
+    for i, (kind, text, file, sheet, cell) in zip(tied.index, columns(tied, "kind", "women", "file", "sheet",
+                                                                      "cell_women"), strict=True):
+        if not text:
+            continue
+        if rules.kinds.get(kind) is not None and rules.kinds[kind].person:
+            if key(text) in women:
+                forms.at[i, "preference"] = reason("tie-preference-woman", file, sheet, cell, text,
+                                                   basis=council.preference_basis)
+            continue
+        share = parse_number(text.replace("%", "").strip())
+        if share is not None and 0 < share <= 1 and "%" not in text:
+            share *= 100  # a share typed as a fraction, or a cell formatted as a percentage
+        if share is not None and share + 1e-9 >= council.women_percent:
+            forms.at[i, "preference"] = reason("tie-preference-women", file, sheet, cell, text,
+                                               percent=format_number(share), basis=council.preference_basis)
+
+
+def rank(forms: pd.DataFrame, rules: Rules, history: dict[str, set[int]] | None = None,
+         review: Review | None = None) -> tuple[pd.DataFrame, list[Finding]]:
+    """Scored forms with ``superseded``, ``rank``, ``award``, ``tie_edge``, ``note`` and ``by_name``;
+    and the findings on the council's decisions.
 
     ``note`` is the reason behind every outcome of an eligible or superseded form (a Finding).
     ``history`` maps a unit to the years it held the group's award before this run (ledger and
     imported registers). Years are ranked in order, so a year decided here counts for the next.
+    ``review``: the appraisal and the council's decisions; the final award is the decision where
+    one stands (``decided``, with ``decision_note``), the tool's proposal otherwise (``proposed``).
     """
     history = {u: set(ys) for u, ys in (history or {}).items()}
     forms = _supersede(forms)
@@ -135,6 +163,12 @@ def rank(forms: pd.DataFrame, rules: Rules, history: dict[str, set[int]] | None 
     # Which quota edge a tie straddles: "proposal" ties already hold the group's award.
     forms["tie_edge"] = ""
     forms["by_name"] = False  # the two-year rule was met through a match by name, for staff to check
+    forms["proposed"] = ""
+    forms["decided"] = False
+    for name in ("decision_note", "preference"):
+        forms[name] = pd.Series([None] * len(forms), index=forms.index, dtype=object)
+    review = review or Review()
+    findings: list[Finding] = []
     forms.loc[forms.superseded, "award"] = SUPERSEDED
     award, proposal = rules.awards[GROUP_AWARD], rules.awards[PROPOSAL]
     rule = rules.two_year_rule
@@ -157,9 +191,13 @@ def rank(forms: pd.DataFrame, rules: Rules, history: dict[str, set[int]] | None 
                 if rule.enabled and rule.years > 1 and str(forms.at[i, "unit"]).startswith("name:"):
                     forms.at[i, "by_name"] = True
             _proposal_block(forms, note, ranks, holders, passers, proposal.quota.get(kind, 0), kind, rules)
-        decided = forms[(forms.year == year)]
+        year_idx = forms.index[forms.year == year]
+        forms.loc[year_idx, "proposed"] = forms.loc[year_idx, "award"]
+        findings += decide(forms, year_idx, review, rules, passes)
+        decided = forms.loc[year_idx]
         for unit, a, edge in columns(decided, "unit", "award", "tie_edge"):
             if holds_group_award(a, edge):
                 history.setdefault(unit, set()).add(year)
     note.into(forms)
-    return forms
+    _preferences(forms, rules)
+    return forms, findings

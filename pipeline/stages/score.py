@@ -25,18 +25,26 @@ def score(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> pd.DataF
     where = {i: (f, s) for i, f, s in zip(accepted.index, accepted.file.tolist(), accepted.sheet.tolist(), strict=True)}
     percent = el.criterion_min_percent
     below = crit[crit.score * 100 + EPS < crit.points * percent]
-    for row in below.itertuples():
+    selfs = crit.self_score if "self_score" in crit else crit.score
+    for row, self_score in zip(below.itertuples(), selfs[below.index].tolist(), strict=True):
         need = format_number(row.points * percent / 100)
+        # An appraised score says so, with the self-score beside it.
+        code = "criterion-below" if abs(row.score - self_score) <= EPS else "criterion-below-appraised"
         reasons[row.form_id].append(reason(
-            "criterion-below", *where[row.form_id], row.cell_score, format_number(row.score), need,
+            code, *where[row.form_id], row.cell_score, format_number(row.score), need,
             stt=f"{row.pos:02d}", score=format_number(row.score), percent=format_number(percent), need=need,
+            self_score=format_number(self_score),
         ))
     accepted["total"] = accepted.score_sum
-    for form_id, total, cell in zip(accepted.index, accepted.total.tolist(), accepted.cell_total.tolist(), strict=True):
+    self_totals = accepted.self_total if "self_total" in accepted else accepted.score_sum
+    for form_id, total, self_total, cell in zip(accepted.index, accepted.total.tolist(), self_totals.tolist(),
+                                                accepted.cell_total.tolist(), strict=True):
         if total + EPS < el.total_min:
             need = format_number(el.total_min)
-            reasons[form_id].append(reason("total-below", *where[form_id], cell, format_number(total), need,
-                                           total=format_number(total), need=need))
+            code = "total-below" if abs(total - self_total) <= EPS else "total-below-appraised"
+            reasons[form_id].append(reason(code, *where[form_id], cell, format_number(total), need,
+                                           total=format_number(total), need=need,
+                                           self_total=format_number(self_total)))
     if el.evidence_required:
         for row in crit[crit.evidence.str.len() == 0].itertuples():
             reasons[row.form_id].append(reason("evidence-missing", *where[row.form_id], row.cell_evidence,

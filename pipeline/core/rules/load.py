@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from fractions import Fraction
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,9 @@ from pipeline.core.rules.model import (
     PROPOSAL,
     TABLE_COLUMNS,
     Award,
+    OPTIONAL_LABELS,
     Calendar,
+    Council,
     Criterion,
     Document,
     Eligibility,
@@ -33,6 +36,7 @@ from pipeline.core.rules.names import NameIndex
 from pipeline.core.text import clean
 
 _DAY_MONTH = re.compile(r"^(\d{1,2})/(\d{1,2})$")
+_SHARE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 
 class _Reader:
@@ -252,7 +256,7 @@ def _form(r: _Reader, data: dict) -> FormLayout:
         data["form"], "form", {"title", "total_row", "required", "labels", "columns"},
         {"title", "total_row", "labels", "columns"},
     )
-    labels_t = r.table(form["labels"], "form.labels", set(INFO_FIELDS), set(INFO_FIELDS))
+    labels_t = r.table(form["labels"], "form.labels", set(INFO_FIELDS), set(INFO_FIELDS) - set(OPTIONAL_LABELS))
     columns_t = r.table(form["columns"], "form.columns", set(TABLE_COLUMNS), set(TABLE_COLUMNS))
     required = r.texts(form, "required", "form") if "required" in form else ["kind", "year", "name", "group"]
     for name in required:
@@ -262,7 +266,7 @@ def _form(r: _Reader, data: dict) -> FormLayout:
         title=r.text(form, "title", "form"),
         total_row=tuple(r.texts(form, "total_row", "form")),
         required=tuple(required),
-        labels={f: tuple(r.texts(labels_t, f, "form.labels")) for f in INFO_FIELDS},
+        labels={f: tuple(r.texts(labels_t, f, "form.labels")) if f in labels_t else () for f in INFO_FIELDS},
         columns={c: tuple(r.texts(columns_t, c, "form.columns")) for c in TABLE_COLUMNS},
     )
 
@@ -294,6 +298,27 @@ def _email(r: _Reader, data: dict, groups: list[str]) -> Email:
     return email
 
 
+def _share(r: _Reader, data: dict, k: str, where: str) -> Fraction:
+    m = _SHARE.match(str(data[k]))
+    if not m or int(m[2]) == 0 or int(m[1]) > int(m[2]):
+        raise r.fail(f"{where}.{k}", f"phải là một phân số không lớn hơn 1, ví dụ \"2/3\" (đang là {data[k]!r})")
+    return Fraction(int(m[1]), int(m[2]))
+
+
+def _council(r: _Reader, data: dict) -> Council:
+    keys = {"name", "members", "quorum", "majority", "no_award", "woman", "women_percent", "preference_basis"}
+    c = r.table(data["council"], "council", keys, keys)
+    members = r.whole(c, "members", "council")
+    if members < 1:
+        raise r.fail("council.members", "phải từ 1 trở lên")
+    percent = r.number(c, "women_percent", "council")
+    if percent > 100:
+        raise r.fail("council.women_percent", "không được lớn hơn 100")
+    return Council(r.text(c, "name", "council"), members, _share(r, c, "quorum", "council"),
+                   _share(r, c, "majority", "council"), r.text(c, "no_award", "council"),
+                   tuple(r.texts(c, "woman", "council")), percent, r.text(c, "preference_basis", "council"))
+
+
 def load_rules(path: str | Path | None = None) -> Rules:
     """Read and check a rules file. Raises RulesError naming the key at fault."""
     path = Path(path) if path else DEFAULT_RULES
@@ -307,7 +332,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
         raise RulesError(f"Tệp quy định {path.name} sai cú pháp TOML: {exc}.") from exc
     r = _Reader(path)
     top = {"province", "grouping", "fields", "eligibility", "awards", "calendar", "form", "kinds",
-           "two_year_rule", "registers", "document", "email"}
+           "two_year_rule", "registers", "document", "email", "council"}
     r.table(data, "", top, top)
 
     province = r.table(data["province"], "province", {"name", "movement"}, {"name", "movement"})
@@ -334,6 +359,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
         registers=_registers(r, data),
         document=_document(r, data),
         email=_email(r, data, groups),
+        council=_council(r, data),
         group_index=group_index,
         field_index=field_index,
         kind_index=NameIndex([kd.name for kd in kinds.values()], {}, []),

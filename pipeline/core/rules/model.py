@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 from pipeline.core.rules.names import NameIndex
@@ -21,8 +22,10 @@ PROPOSAL = "de_nghi_bang_khen_tinh"
 
 INFO_FIELDS = (
     "kind", "year", "name", "unit_code", "position", "group",
-    "commune", "model", "field", "period", "date",
+    "commune", "model", "field", "period", "date", "women",
 )
+# Labels a rules file may leave out: the form then has no such field.
+OPTIONAL_LABELS = ("women",)
 TABLE_COLUMNS = ("stt", "criterion", "standard", "score", "evidence")
 
 
@@ -108,6 +111,26 @@ class Email:
     recipients: dict[str, str]
 
 
+@dataclass(frozen=True)
+class Council:
+    """The Hội đồng Thi đua - Khen thưởng: who sits on it and when its vote counts."""
+
+    name: str
+    members: int
+    quorum: Fraction  # a meeting counts with at least this share of the members present
+    majority: Fraction  # an award needs more than this share of those present in favour
+    no_award: str  # the decision that refuses a proposal
+    woman: tuple[str, ...]  # how a form says its individual is a woman
+    women_percent: float  # a collective with at least this share of women is preferred on ties
+    preference_basis: str  # the legal basis of that preference, quoted beside each tie
+
+    def quorum_met(self, members: int, present: int) -> bool:
+        return present >= self.quorum * members
+
+    def majority_met(self, present: int, votes: int) -> bool:
+        return votes > self.majority * present
+
+
 # Titles of past recognitions (inputs/lich_su/): the group's award, and the province's.
 HISTORY_TITLES = (GROUP_AWARD, "bang_khen_tinh")
 
@@ -137,6 +160,7 @@ class Rules:
     registers: Registers
     document: Document
     email: Email
+    council: Council
     group_index: NameIndex = field(repr=False, compare=False)
     field_index: NameIndex = field(repr=False, compare=False)
     kind_index: NameIndex = field(repr=False, compare=False)

@@ -42,6 +42,7 @@ class FormRow(NamedTuple):
     period: str
     date: dt.date | None
     date_raw: str
+    women: str  # optional: an individual's "Nữ", a collective's share of women
     n_criteria: int
     stated_total: float | None
     total_raw: str
@@ -69,6 +70,7 @@ class FormRow(NamedTuple):
     cell_field: str
     cell_period: str
     cell_date: str
+    cell_women: str
 
 
 class CriterionRecord(NamedTuple):
@@ -153,7 +155,7 @@ def record(form: ParsedForm, rules: Rules) -> FormRecord:
     row = FormRow(
         form.file, form.sheet, form.mtime, kind or "", kind_raw, year, text["year"], text["name"],
         text["unit_code"], text["position"], group or "", text["group"], text["commune"], text["model"],
-        field_ or "", text["field"], text["period"], date, text["date"], len(form.rows), form.total_value,
+        field_ or "", text["field"], text["period"], date, text["date"], text["women"], len(form.rows), form.total_value,
         form.total_raw, form.total_state, _date_needed_reading(info["date"].value, date) if date else False,
         _state(kind_raw, kind), _state(text["year"], year), _state(text["group"], group),
         _state(text["field"], field_), _state(text["date"], date),

@@ -1,0 +1,146 @@
+"""The review workbook (xet_khen_thuong_<năm>.xlsx): the page Phòng Nội vụ and the council fill in.
+
+One sheet per group, in the decree's layout: the meeting's block above the table, then one row
+per accepted, current form of the year, kind by kind. The appraised scores start as the
+self-scores; the cells staff may change are unlocked and tinted, the rest protected. What
+staff typed in the copy they saved into ``inputs/xet_khen_thuong/`` is carried over, so the
+next copy starts where they left off.
+"""
+
+from __future__ import annotations
+
+from pipeline.core.review import REVIEW, review_key
+from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
+from pipeline.outputs.document import Book, Column, missing
+from pipeline.outputs.record import Record, award_label, kind_sections, outcome_label, ranked_order
+from pipeline.outputs.words import LABELS
+from pipeline.stages.read.grid import col_letter
+from pipeline.stages.review import Meeting
+
+EDIT = "#FFF6CC"  # the tint of the cells staff fill in
+
+
+def _columns(n: int, rules: Rules) -> list[Column]:
+    return [
+        Column(REVIEW["no"], 3.5, "int"), Column(REVIEW["name"], 15), Column(REVIEW["self_total"], 5.5, "num"),
+        *[Column(REVIEW["score"].format(stt=f"{i:02d}"), 5, "num") for i in range(1, n + 1)],
+        Column(REVIEW["appraised_total"], 6, "num"), Column(REVIEW["reason"], 12),
+        Column(REVIEW["proposal"], 10), Column(REVIEW["decision"], 11), Column(REVIEW["votes"], 6, "int"),
+        Column(REVIEW["note_col"], 8),
+        Column(REVIEW["unit_code"], 12, printed=False), Column(REVIEW["kind"], 9, printed=False),
+        Column(rules.group_label, 16, printed=False), Column(REVIEW["field"], 16, printed=False),
+        *[Column(REVIEW["self_score"].format(stt=f"{i:02d}"), 8, "num", printed=False) for i in range(1, n + 1)],
+        Column(LABELS["award"], 16, printed=False), Column(REVIEW["key"], 24, printed=False),
+        Column(REVIEW["file"], 30, printed=False), Column(REVIEW["sheet"], 12, printed=False),
+    ]
+
+
+def _proposal(r: Record, rules: Rules) -> str:
+    text = award_label(r.proposed, rules) or ("" if r.eligible else LABELS["sheet_ineligible"])
+    return "\n".join(t for t in (text, r.preference.message if r.preference is not None else "") if t)
+
+
+def _row(i: int, r: Record, n: int, rules: Rules) -> list[object]:
+    """A form's row: the self-scores, and what staff typed last time where it is the same form."""
+    typed = r.review_row
+    selfs = (list(r.self_scores) + [None] * n)[:n]
+    appraised = list(selfs)
+    if typed is not None:
+        appraised = [t if t is not None else s for t, s in zip((list(typed.scores) + [None] * n)[:n], selfs,
+                                                              strict=True)]
+    return [
+        i, r["name"], r.self_total, *appraised, r.total,
+        typed.reason if typed else "", _proposal(r, rules), typed.decision if typed else "",
+        typed.votes if typed and typed.votes not in (None, "") else None, typed.note if typed else "",
+        r.unit_code, rules.kind_name(r.kind), r.group, r.field, *selfs, outcome_label(r, rules),
+        review_key(int(r.year), r.unit), r.file, r.sheet,
+    ]
+
+
+def _meeting_block(book: Book, ws, head: int, meeting: Meeting | None, members: int) -> None:
+    """Date, members and members present, each value right of its label; values staff fill in."""
+    label = book.wb.add_format({"font_name": "Times New Roman", "font_size": 11, "bold": True, "align": "right"})
+    value = book.wb.add_format({"font_name": "Times New Roman", "font_size": 11, "locked": False, "bg_color": EDIT,
+                                "border": 1, "align": "left"})
+    values = {"date": meeting.date if meeting else None, "members": meeting.members if meeting else members,
+              "present": meeting.present if meeting else None}
+    for k, r in (("date", head - 4), ("members", head - 3), ("present", head - 2)):
+        ws.merge_range(r, 0, r, 1, REVIEW[k], label)
+        v = values[k]
+        ws.merge_range(r, 2, r, 4, "", value)
+        if hasattr(v, "strftime"):
+            ws.write_string(r, 2, v.strftime("%d/%m/%Y"), value)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            ws.write_number(r, 2, v, value)
+        elif v not in (None, ""):
+            ws.write_string(r, 2, str(v), value)
+
+
+def review_sheet(book: Book, group: str, forms: list[Record], rules: Rules, year: int, movement: str,
+                 meeting: Meeting | None) -> None:
+    n = max(len(k.criteria) for k in rules.kinds.values())
+    columns = _columns(n, rules)
+    current = sorted((r for r in forms if r.group == group), key=ranked_order(rules))
+    rows = [_row(i, r, n, rules) for i, r in enumerate(current, start=1)]
+    ws = book.sheet(group)
+    sections = kind_sections([r.kind for r in current], rules)
+    title = REVIEW["sheet_title"].format(movement=movement, year=year, group=group)
+    head = book.table(ws, title, columns, rows, sections=sections, note=REVIEW["note"], gap=4)
+    _meeting_block(book, ws, head, meeting, rules.council.members)
+    _editable(book, ws, head, rows, sections, n, rules)
+    ws.protect("", {"autofilter": True, "format_columns": True, "format_rows": True})
+
+
+def _editable(book: Book, ws, head: int, rows: list[list[object]], sections: dict[int, str], n: int,
+              rules: Rules) -> None:
+    """Unlock and tint the cells staff fill in; the decision a drop-down; the total a live sum."""
+    base = {"font_name": "Times New Roman", "font_size": 11, "valign": "top", "border": 1, "locked": False,
+            "bg_color": EDIT}
+    num = book.wb.add_format({**base, "align": "center", "num_format": "0.##;-0.##;0"})
+    text = book.wb.add_format({**base, "text_wrap": True})
+    total = book.wb.add_format({**base, "locked": True, "bg_color": "#FFFFFF", "align": "center", "bold": True,
+                                "num_format": "0.##;-0.##;0"})
+    first, reason = 3, 3 + n + 1
+    editable = {**{c: num for c in range(first, first + n)}, reason + 1: text, reason + 3: text, reason + 4: num,
+                reason + 5: text}
+    r = head + 1
+    rows_at = []
+    for i, row in enumerate(rows):
+        r += 1 if i in sections else 0
+        rows_at.append(r)
+        for c, fmt in editable.items():
+            value = row[c]
+            if missing(value) or value == "":
+                ws.write_blank(r, c, None, fmt)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                ws.write_number(r, c, value, fmt)
+            else:
+                ws.write_string(r, c, str(value), fmt)
+        ws.write_formula(r, reason, f"=SUM({col_letter(first)}{r + 1}:{col_letter(first + n - 1)}{r + 1})", total,
+                         row[reason])
+        r += 1
+    if not rows_at:
+        return
+    choices = [rules.awards[GROUP_AWARD].short, rules.awards[PROPOSAL].short, rules.council.no_award]
+    top, bottom = rows_at[0], rows_at[-1]
+    ws.data_validation(top, reason + 3, bottom, reason + 3, {"validate": "list", "source": choices,
+                                                              "error_type": "warning"})
+    most = max(c.points for k in rules.kinds.values() for c in k.criteria)
+    ws.data_validation(top, first, bottom, first + n - 1, {"validate": "decimal", "criteria": "between",
+                                                           "minimum": 0, "maximum": most, "error_type": "warning"})
+    ws.data_validation(top, reason + 4, bottom, reason + 4, {"validate": "integer", "criteria": ">=", "value": 0,
+                                                             "error_type": "warning"})
+
+
+def write_review(book: Book, forms: list[Record], rules: Rules, year: int,
+                 meetings: dict[str, Meeting]) -> None:
+    """Every group's sheet; ``meetings``: each group's meeting as staff last recorded it."""
+    current = [r for r in forms if not r.rejected and not r.superseded and not missing(r.year)]
+    movement = rules.movement.upper()
+    groups = [g for g in rules.groups if any(r.group == g for r in current)]
+    for g in groups:
+        review_sheet(book, g, current, rules, year, movement, meetings.get(g))
+    if not groups:
+        ws = book.sheet(LABELS["sheet_awards"])
+        book.table(ws, REVIEW["sheet_title"].format(movement=movement, year=year, group="").rstrip(" —"),
+                   _columns(max(len(k.criteria) for k in rules.kinds.values()), rules), [])
