@@ -22,7 +22,7 @@ import pandas as pd
 from pipeline import __version__
 from pipeline.core.errors import InputsError, OutputError, PipelineError
 from pipeline.core.findings import Finding
-from pipeline.core.rules import Rules
+from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
 from pipeline.infra import workers
 from pipeline.infra.lock import locked
 from pipeline.infra.memory import long_lived_objects, return_freed_memory
@@ -95,10 +95,19 @@ class RunReport:
 
 
 def _history(recognitions: list[Recognition], skip_years: set[int]) -> dict[str, set[int]]:
-    """Years each unit held the group's award; a year this run decides again is left to this run."""
+    """Years each unit held the group's award; a year this run decides again is left to this run.
+
+    Where the council decided a unit's year, its decision is the record (a refusal included);
+    the tool's proposal counts only where no decision was recorded.
+    """
     out: dict[str, set[int]] = {}
+    decided = {(r.year, r.unit) for r in recognitions if r.source == "decision"}
     for r in recognitions:
         if r.source in ("run", "decision") and r.year in skip_years:
+            continue
+        if r.source == "run" and (r.year, r.unit) in decided:
+            continue
+        if r.source == "decision" and r.title not in (GROUP_AWARD, PROPOSAL):
             continue
         out.setdefault(r.unit, set()).add(r.year)
     return out

@@ -214,7 +214,12 @@ def _ledger(outputs: Path):
         raise click.ClickException(str(exc)) from exc
 
 
+SOURCES = {"import": "imported", "run": "run", "decision": "decision"}
+
+
 def _title(r, rules) -> str:
+    if r.source == "decision" and not r.title:
+        return rules.council.no_award
     if r.title in rules.awards:
         return rules.awards[r.title].short
     return rules.registers.titles.get(r.title, (r.title,))[0]
@@ -254,7 +259,7 @@ def history_cmd(query: str, outputs: Path, rules_path: Path) -> None:
             for f in (f for f in mine_forms if f.year == year):
                 click.echo(CLI["history_form"].format(year=year, path=f.path, sheet=f.sheet, total=format_number(f.total)))
             for r in (r for r in mine_recs if r.year == year):
-                source = CLI["history_imported" if r.source == "import" else "history_run"].format(detail=r.detail)
+                source = CLI[f"history_{SOURCES.get(r.source, 'run')}"].format(detail=r.detail)
                 click.echo(CLI["history_title"].format(year=year, title=_title(r, rules), source=source))
 
 

@@ -188,7 +188,8 @@ CLI = {
     "history_form": "  {year}: biểu mẫu {path} ({sheet}), {total} điểm",
     "history_title": "  {year}: {title} ({source})",
     "history_imported": "nhập từ {detail}",
-    "history_run": "theo lần chạy, {detail}",
+    "history_run": "đề xuất của chương trình, {detail}",
+    "history_decision": "Hội đồng quyết định, {detail}",
     "runs_changes": "{new} mới, {replaced} nộp lại, {withdrawn} đã rút, {total} đổi điểm, {award} đổi kết quả",
     "runs_no_change": "không",
     "runs_line": ("#{id}  {finished}  năm {year}  phiên bản {version}  quy định {rules}: {files} tệp, {forms} biểu mẫu, "

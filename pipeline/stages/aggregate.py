@@ -69,6 +69,7 @@ def combine(forms: pd.DataFrame, criteria: pd.DataFrame, ranked: pd.DataFrame,
     out["self_total"] = outcome.self_total.astype("float64") if "self_total" in outcome else out.total
     out["appraised"] = outcome.appraised.eq(True) if "appraised" in outcome else False
     out["proposed"] = outcome.proposed.fillna("").astype(str)
+    out["proposed_edge"] = outcome.proposed_edge.fillna("").astype(str)
     out["decided"] = outcome.decided.eq(True)
     for name in ("decision_note", "preference"):
         out[name] = [n if isinstance(n, Finding) else None for n in outcome[name]]

@@ -164,6 +164,7 @@ def rank(forms: pd.DataFrame, rules: Rules, history: dict[str, set[int]] | None 
     forms["tie_edge"] = ""
     forms["by_name"] = False  # the two-year rule was met through a match by name, for staff to check
     forms["proposed"] = ""
+    forms["proposed_edge"] = ""
     forms["decided"] = False
     for name in ("decision_note", "preference"):
         forms[name] = pd.Series([None] * len(forms), index=forms.index, dtype=object)
@@ -193,6 +194,7 @@ def rank(forms: pd.DataFrame, rules: Rules, history: dict[str, set[int]] | None 
             _proposal_block(forms, note, ranks, holders, passers, proposal.quota.get(kind, 0), kind, rules)
         year_idx = forms.index[forms.year == year]
         forms.loc[year_idx, "proposed"] = forms.loc[year_idx, "award"]
+        forms.loc[year_idx, "proposed_edge"] = forms.loc[year_idx, "tie_edge"]
         findings += decide(forms, year_idx, review, rules, passes)
         decided = forms.loc[year_idx]
         for unit, a, edge in columns(decided, "unit", "award", "tie_edge"):

@@ -63,7 +63,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 class Recognition:
     year: int
     unit: str
-    source: str  # "run" or "import"
+    source: str  # "run" (the tool's proposal), "decision" (the council's) or "import" (inputs/lich_su/)
     kind: str
     group: str
     unit_code: str
@@ -282,7 +282,8 @@ class Ledger:
                 ((f["sha256"], f["sheet"], f["path"], f["unit"], f["unit_code"], f["name"], f["kind"], f["group"],
                   f["field"], f["year"], f["total"], json.dumps(f["scores"]), run_id) for f in forms))
             # A year's recognitions are what its latest run decided: replace, never accumulate.
-            self.con.executemany("DELETE FROM recognitions WHERE year = ? AND source = 'run'", [(y,) for y in years])
+            self.con.executemany("DELETE FROM recognitions WHERE year = ? AND source IN ('run', 'decision')",
+                                 [(y,) for y in years])
             self.con.execute("DELETE FROM recognitions WHERE source = 'import'")
             self.con.executemany(
                 "INSERT OR REPLACE INTO recognitions (year, unit, source, kind, grp, unit_code, name, title, detail) "

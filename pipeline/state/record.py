@@ -44,12 +44,17 @@ def _form_rows(report: RunReport) -> Iterator[dict]:
 
 def _recognitions(report: RunReport) -> list[Recognition]:
     out = []
-    wanted = ["award", "tie_edge", "year", "unit", "kind", "group", "unit_code", "name", "file", "sheet"]
+    wanted = ["award", "tie_edge", "year", "unit", "kind", "group", "unit_code", "name", "file", "sheet", "decided",
+              "proposed", "proposed_edge"]
     for y in report.years:
         for r in rows(y.forms.loc[~y.forms.rejected & ~y.forms.superseded, wanted]):
-            if holds_group_award(r.award, r.tie_edge):
-                out.append(Recognition(int(r.year), r.unit, "run", r.kind, r.group, r.unit_code, r.name,
-                                       r.award, f"{r.file}!{r.sheet}"))
+            about = (int(r.year), r.unit)
+            rest = (r.kind, r.group, r.unit_code, r.name)
+            if holds_group_award(r.proposed, r.proposed_edge):
+                out.append(Recognition(*about, "run", *rest, r.proposed, f"{r.file}!{r.sheet}"))
+            if r.decided:
+                # What the council decided, a refusal included (title NO_AWARD): it outranks the proposal.
+                out.append(Recognition(*about, "decision", *rest, r.award, f"{r.file}!{r.sheet}"))
     return out
 
 
