@@ -22,6 +22,7 @@ import pandas as pd
 from pipeline import __version__
 from pipeline.core.errors import InputsError, OutputError, PipelineError
 from pipeline.core.findings import Finding
+from pipeline.core.review import REVIEW_DIR
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
 from pipeline.infra import workers
 from pipeline.infra.lock import locked
@@ -29,7 +30,6 @@ from pipeline.infra.memory import long_lived_objects, return_freed_memory
 from pipeline.infra.workers import warm_up
 from pipeline.outputs.books import write_years
 from pipeline.stages.aggregate import YearResult, by_year, combine, results
-from pipeline.core.review import REVIEW_DIR
 from pipeline.stages.discover import HISTORY_DIR, ROSTER_DIR, InputFile, Skipped, discover, given, registers
 from pipeline.stages.rank import rank
 from pipeline.stages.read import Progress, WorkbookRead, frames, read_all

@@ -14,7 +14,7 @@ REVIEW_DIR = "xet_khen_thuong"  # under inputs/: the staff's filled review workb
 REVIEW = {
     "sheet_title": "DANH SÁCH XÉT KHEN THƯỞNG ĐIỂN HÌNH “{movement}” NĂM {year} — {group}",
     "note": ("Phòng Nội vụ ghi điểm thẩm định (đã điền sẵn điểm tự chấm) và lý do điều chỉnh; sau cuộc họp, "
-             "ghi quyết định của Hội đồng và số phiếu đồng ý. Các ô được phép sửa có nền trắng. Lưu tệp vào "
+             "ghi quyết định của Hội đồng và số phiếu đồng ý. Các ô được phép sửa có nền vàng nhạt. Lưu tệp vào "
              "thư mục inputs/xet_khen_thuong/ rồi chạy lại."),
     "no": "STT",
     "name": "Tên tập thể / cá nhân",

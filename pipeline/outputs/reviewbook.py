@@ -23,7 +23,7 @@ EDIT = "#FFF6CC"  # the tint of the cells staff fill in
 def _columns(n: int, rules: Rules) -> list[Column]:
     return [
         Column(REVIEW["no"], 3.5, "int"), Column(REVIEW["name"], 15), Column(REVIEW["self_total"], 5.5, "num"),
-        *[Column(REVIEW["score"].format(stt=f"{i:02d}"), 5, "num") for i in range(1, n + 1)],
+        *[Column(REVIEW["score"].format(stt=f"{i:02d}"), 4.4, "num") for i in range(1, n + 1)],
         Column(REVIEW["appraised_total"], 6, "num"), Column(REVIEW["reason"], 12),
         Column(REVIEW["proposal"], 10), Column(REVIEW["decision"], 11), Column(REVIEW["votes"], 6, "int"),
         Column(REVIEW["note_col"], 8),
@@ -65,15 +65,15 @@ def _meeting_block(book: Book, ws, head: int, meeting: Meeting | None, members: 
     values = {"date": meeting.date if meeting else None, "members": meeting.members if meeting else members,
               "present": meeting.present if meeting else None}
     for k, r in (("date", head - 4), ("members", head - 3), ("present", head - 2)):
-        ws.merge_range(r, 0, r, 1, REVIEW[k], label)
+        ws.merge_range(r, 0, r, 2, REVIEW[k], label)
         v = values[k]
-        ws.merge_range(r, 2, r, 4, "", value)
+        ws.merge_range(r, 3, r, 5, "", value)
         if hasattr(v, "strftime"):
-            ws.write_string(r, 2, v.strftime("%d/%m/%Y"), value)
+            ws.write_string(r, 3, v.strftime("%d/%m/%Y"), value)
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            ws.write_number(r, 2, v, value)
+            ws.write_number(r, 3, v, value)
         elif v not in (None, ""):
-            ws.write_string(r, 2, str(v), value)
+            ws.write_string(r, 3, str(v), value)
 
 
 def review_sheet(book: Book, group: str, forms: list[Record], rules: Rules, year: int, movement: str,
@@ -100,9 +100,9 @@ def _editable(book: Book, ws, head: int, rows: list[list[object]], sections: dic
     text = book.wb.add_format({**base, "text_wrap": True})
     total = book.wb.add_format({**base, "locked": True, "bg_color": "#FFFFFF", "align": "center", "bold": True,
                                 "num_format": "0.##;-0.##;0"})
-    first, reason = 3, 3 + n + 1
-    editable = {**{c: num for c in range(first, first + n)}, reason + 1: text, reason + 3: text, reason + 4: num,
-                reason + 5: text}
+    first, total_col = 3, 3 + n
+    reason, decision, votes, note = total_col + 1, total_col + 3, total_col + 4, total_col + 5
+    editable = {**{c: num for c in range(first, first + n)}, reason: text, decision: text, votes: num, note: text}
     r = head + 1
     rows_at = []
     for i, row in enumerate(rows):
@@ -116,20 +116,20 @@ def _editable(book: Book, ws, head: int, rows: list[list[object]], sections: dic
                 ws.write_number(r, c, value, fmt)
             else:
                 ws.write_string(r, c, str(value), fmt)
-        ws.write_formula(r, reason, f"=SUM({col_letter(first)}{r + 1}:{col_letter(first + n - 1)}{r + 1})", total,
-                         row[reason])
+        ws.write_formula(r, total_col, f"=SUM({col_letter(first)}{r + 1}:{col_letter(first + n - 1)}{r + 1})",
+                         total, row[total_col])
         r += 1
     if not rows_at:
         return
     choices = [rules.awards[GROUP_AWARD].short, rules.awards[PROPOSAL].short, rules.council.no_award]
     top, bottom = rows_at[0], rows_at[-1]
-    ws.data_validation(top, reason + 3, bottom, reason + 3, {"validate": "list", "source": choices,
-                                                              "error_type": "warning"})
+    ws.data_validation(top, decision, bottom, decision, {"validate": "list", "source": choices,
+                                                          "error_type": "warning"})
     most = max(c.points for k in rules.kinds.values() for c in k.criteria)
     ws.data_validation(top, first, bottom, first + n - 1, {"validate": "decimal", "criteria": "between",
                                                            "minimum": 0, "maximum": most, "error_type": "warning"})
-    ws.data_validation(top, reason + 4, bottom, reason + 4, {"validate": "integer", "criteria": ">=", "value": 0,
-                                                             "error_type": "warning"})
+    ws.data_validation(top, votes, bottom, votes, {"validate": "integer", "criteria": ">=", "value": 0,
+                                                    "error_type": "warning"})
 
 
 def write_review(book: Book, forms: list[Record], rules: Rules, year: int,

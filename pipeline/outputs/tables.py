@@ -11,7 +11,14 @@ import pandas as pd
 from pipeline.core.findings import messages
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
 from pipeline.outputs.document import Book, Column, missing
-from pipeline.outputs.record import Record, award_label, outcome_label, group_label, kind_sections, ranked_order, reasons_of
+from pipeline.outputs.record import (
+    Record,
+    group_label,
+    kind_sections,
+    outcome_label,
+    ranked_order,
+    reasons_of,
+)
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult
 from pipeline.stages.rank import TIE
@@ -52,16 +59,20 @@ def _reason(r: Record) -> str:
 def ranked_sheet(book: Book, group: str, forms: list[Record], rules: Rules, title: str) -> None:
     """One group's ranking, kind by kind in the rules file's order."""
     n_crit = max(len(k.criteria) for k in rules.kinds.values())
+    accepted = sorted((r for r in forms if r.group == group and not r.rejected), key=ranked_order(rules))
+    # Where staff appraised, the scores and total shown are the appraised ones, the self total beside.
+    appraised = any(r.appraised for r in accepted)
+    totals = ([Column(LABELS["appraised_total"], 5.5, "num"), Column(LABELS["self_total"], 5.5, "num")]
+              if appraised else [Column(LABELS["total"], 5, "num")])
     columns = [
         Column(LABELS["rank"], 4, "int"), Column(LABELS["name"], 16), Column(LABELS["commune"], 8.5),
         *[Column(LABELS["criterion"].format(stt=f"{i:02d}"), 4, "num") for i in range(1, n_crit + 1)],
-        Column(LABELS["total"], 5, "num"), Column(LABELS["award"], 10), Column(LABELS["note"], 18),
+        *totals, Column(LABELS["award"], 10), Column(LABELS["note"], 18),
         Column(LABELS["kind"], 9, printed=False), Column(LABELS["is_eligible"], 9, printed=False),
         Column(LABELS["unit_code"], 12, printed=False), Column(LABELS["field"], 16, printed=False),
         Column(LABELS["model"], 30, printed=False), Column(LABELS["file"], 30, printed=False),
         Column(LABELS["sheet"], 12, printed=False),
     ]
-    accepted = sorted((r for r in forms if r.group == group and not r.rejected), key=ranked_order(rules))
     rows = []
     low: dict[tuple[int, int], object] = {}
     percent = rules.eligibility.criterion_min_percent / 100
@@ -73,14 +84,14 @@ def ranked_sheet(book: Book, group: str, forms: list[Record], rules: Rules, titl
                 low[(i, 3 + j)] = book.f_low  # a criterion under the threshold, in red
         rows.append([
             None if missing(r["rank"]) else int(r["rank"]), r["name"], r.commune, *scores, r.total,
-            outcome_label(r, rules), _reason(r), rules.kind_name(r.kind),
+            *([r.self_total] if appraised else []), outcome_label(r, rules), _reason(r), rules.kind_name(r.kind),
             LABELS["yes"] if r.eligible else LABELS["no_"], r.unit_code, r.field, r.model, r.file, r.sheet,
         ])
     ws = book.sheet(group)
     sections = kind_sections([r.kind for r in accepted], rules)
     head = book.table(ws, title, columns, rows, cell_formats=low, sections=sections)
     if rows:
-        award_col = 3 + n_crit + 1
+        award_col = 3 + n_crit + len(totals)
         ws.conditional_format(head + 1, award_col, head + len(rows) + len(sections), award_col,
                               {"type": "text", "criteria": "containing", "value": LABELS["award_tie"],
                                "format": book.f_tie})

@@ -56,6 +56,7 @@ class FormSpec:
     headers: dict[str, str] = _field(default_factory=dict)  # a column's heading as typed (role -> text)
     numbers: list[str] | None = None  # the criteria's numbers as typed; None: 01, 02, …
     hidden: bool = False
+    women: str | None = None  # the optional line on women; None: left out
 
 
 def _labels(spec: FormSpec, rules: Rules) -> list[tuple[str, str, object]]:
@@ -78,6 +79,10 @@ def _labels(spec: FormSpec, rules: Rules) -> list[tuple[str, str, object]]:
         ("period", labels["period"][0], spec.period),
         ("date", labels["date"][0], spec.date),
     ]
+    women = labels["women"]
+    if spec.women is not None and women:
+        # The rules file lists the individual's label first, the collective's second.
+        rows.append(("women", women[0] if kind.person or len(women) == 1 else women[1], spec.women))
     return [r for r in rows if r[0] not in spec.omit]
 
 
@@ -297,7 +302,7 @@ def _blank_form(tmp: Path, code: str, kind, rules: Rules) -> None:
     """A blank form of one kind, with the hidden sheet its drop-downs read."""
     wb = xlsxwriter.Workbook(str(tmp))
     spec = FormSpec(kind=code, year=None, name="", group="", model="", field="", period="", date=None,
-                    sheet=kind.name[:31])
+                    sheet=kind.name[:31], women="")
     write_form(wb, spec, rules, blank=True)
     lists = wb.add_worksheet(LISTS_SHEET)
     lists.write_string(0, 0, rules.group_label)

@@ -65,6 +65,8 @@ LABELS = {
     "model": "Tên mô hình, điển hình",
     "criterion": "TC{stt}",
     "total": "Tổng điểm",
+    "appraised_total": "Tổng điểm thẩm định",
+    "self_total": "Tổng điểm tự chấm",
     "is_eligible": "Đủ điều kiện",
     "yes": "Có",
     "no_": "Không",

@@ -127,7 +127,7 @@ def _quotas(forms: pd.DataFrame, year_idx: pd.Index, wanted: dict, review: Revie
         if not any(i in wanted for i in grp.index):
             continue
         for code, level in ((GROUP_AWARD, HOLDS), (PROPOSAL, (PROPOSAL,))):
-            def final(i, level=level):
+            def final(i, level=level, code=code):
                 return (wanted[i] if i in wanted else forms.at[i, "award"]) in level or (
                     i not in wanted and code == GROUP_AWARD and forms.at[i, "tie_edge"] == "proposal")
             count, quota = sum(final(i) for i in grp.index), rules.awards[code].quota.get(kind, 0)

@@ -122,8 +122,10 @@ def _edge_cases(rules: Rules, group: str, folder: str, year: int) -> list[tuple[
         scores = list(full)
         scores[0] -= loss / 2
         scores[1] -= loss / 2
+        # One of the tied units says its share of women: the council sees Nghị định 152's preference.
         out.append((f"{folder}/{rel}.xlsx", [FormSpec(kind=org, year=year, name=name, unit_code=code,
-                                                     group=group, scores=scores, date=f"10/08/{year}")]))
+                                                     group=group, scores=scores, date=f"10/08/{year}",
+                                                     women="75%" if code == "TIE-1" else None)]))
     for when, dropped in (("01/08", (1,)), ("25/08", (1, 2, 3))):
         scores = list(full)
         for k in dropped:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from fractions import Fraction
 import tomllib
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,10 @@ from pipeline.core.rules.model import (
     GROUP_AWARD,
     HISTORY_TITLES,
     INFO_FIELDS,
+    OPTIONAL_LABELS,
     PROPOSAL,
     TABLE_COLUMNS,
     Award,
-    OPTIONAL_LABELS,
     Calendar,
     Council,
     Criterion,
