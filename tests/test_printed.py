@@ -14,6 +14,7 @@ from collections import Counter
 
 import pytest
 
+from pipeline.core.review import REVIEW
 from pipeline.outputs.drafts import office
 from pipeline.outputs.templates import FormSpec, write_templates
 from pipeline.run import run
@@ -76,7 +77,8 @@ def pdfs(tmp_path_factory, rules):
     run(inputs, out, rules, today=dt.date(2026, 3, 5))
     write_templates(out / "mau", rules)
     books = [out / "2024" / "tong_hop_2024.xlsx", out / "2024" / "theo_nhom" / "huyen_van_ninh_2024.xlsx",
-             out / "2024" / "phan_hoi" / "van_hung.xlsx", out / "mau" / "mau_tap_the.xlsx", out / "mau" / "mau_ca_nhan.xlsx"]
+             out / "2024" / "phan_hoi" / "van_hung.xlsx", out / "mau" / "mau_tap_the.xlsx", out / "mau" / "mau_ca_nhan.xlsx",
+             out / "2024" / "xet_khen_thuong_2024.xlsx"]
     pdf = tmp / "pdf"
     subprocess.run([office(), "--headless", "--convert-to", "pdf", "--outdir", str(pdf), *map(str, books)],
                    check=True, capture_output=True, timeout=600)
@@ -84,7 +86,8 @@ def pdfs(tmp_path_factory, rules):
                                                              "loi_csv": out / "2024" / "loi.csv"}
 
 
-@pytest.mark.parametrize("name", ["tong_hop_2024", "huyen_van_ninh_2024", "van_hung", "mau_tap_the", "mau_ca_nhan"])
+@pytest.mark.parametrize("name", ["tong_hop_2024", "huyen_van_ninh_2024", "van_hung", "mau_tap_the", "mau_ca_nhan",
+                                  "xet_khen_thuong_2024"])
 def test_every_word_prints_at_eleven_points_or_more(pdfs, name):
     sizes = [h for _, _, words in _pages(pdfs[name]) for h, _ in words]
     assert sizes and min(sizes) / BOX >= 10.9, (name, min(sizes) / BOX)
@@ -96,7 +99,7 @@ def test_titles_print_at_thirteen_to_fourteen_points(pdfs):
 
 
 def test_signed_pages_fit_a4_landscape_or_portrait(pdfs):
-    for name in ("tong_hop_2024", "huyen_van_ninh_2024", "van_hung", "mau_tap_the"):
+    for name in ("tong_hop_2024", "huyen_van_ninh_2024", "van_hung", "mau_tap_the", "xet_khen_thuong_2024"):
         for width, height, _ in _pages(pdfs[name]):
             assert {round(width), round(height)} == {595, 842}, name
 
@@ -107,6 +110,14 @@ def test_no_name_and_no_reason_is_cut(pdfs):
         assert _whole(row["name"], printed)
         for reason in row["reasons"].split("; "):
             assert _whole(reason, printed), reason
+
+
+def test_the_review_workbook_prints_every_name_and_the_meeting_block(pdfs):
+    printed = _text(pdfs["xet_khen_thuong_2024"])
+    names = {r["name"] for r in read_csv(pdfs["csv"])}
+    assert names and all(_whole(n, printed) for n in names)
+    for label in (REVIEW["date"], REVIEW["members"], REVIEW["present"], REVIEW["decision"]):
+        assert _whole(label, printed), label
 
 
 def test_every_reason_has_a_code_and_the_letter_lists_every_problem(pdfs):
