@@ -34,6 +34,7 @@ from pipeline.outputs.lists import (
     warnings_sheet,
 )
 from pipeline.outputs.overview import overview_sheet
+from pipeline.outputs.papers import write_papers
 from pipeline.outputs.paths import (
     consolidated_workbook,
     feedback_folder,
@@ -212,7 +213,7 @@ def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: d
 
     The letters first, so that a letter that fails is reported everywhere else; then every
     workbook, of every year, to the workers in one batch, the largest first, while a thread
-    writes the CSV files.
+    writes the CSV files and the Word drafts.
     """
     today = today or dt.date.today()
     try:
@@ -233,10 +234,13 @@ def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: d
             written += [folder / "ket_qua.csv", folder / "loi.csv"]
         books.sort(key=lambda job: -len(job.records))  # stable: a year's consolidated workbook first
 
-        def csv_files() -> None:
-            for c in csvs:
-                write_csvs(*c)
+        def csv_files() -> list[Path]:
+            papers = []
+            for result, folder, forms in csvs:
+                write_csvs(result, folder, forms)
+                papers += write_papers(result, folder, forms, rules, today)
             return_freed_memory()
+            return papers
 
         with ThreadPoolExecutor(max_workers=1) as side:
             done_csvs = side.submit(csv_files)
@@ -244,7 +248,7 @@ def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: d
                                             started=return_freed_memory):
                 if isinstance(done, Failure):
                     raise OutputError(code="output-failed", path=books[index].path, reason=done.detail or done.reason)
-            done_csvs.result()
+            written += done_csvs.result()
     except OSError as exc:
         raise OutputError(path=outputs, reason=exc.strerror or exc) from exc
     return sorted(letters) + written + [job.path for job in books]

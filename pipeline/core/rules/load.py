@@ -33,13 +33,14 @@ from pipeline.core.rules.model import (
     TwoYearRule,
 )
 from pipeline.core.rules.names import NameIndex
+from pipeline.core.rules.papers import load_papers
 from pipeline.core.text import clean
 
 _DAY_MONTH = re.compile(r"^(\d{1,2})/(\d{1,2})$")
 _SHARE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 
-class _Reader:
+class Reader:
     """Walks the parsed TOML, refusing unknown keys and wrong types with the key's full path."""
 
     def __init__(self, path: Path):
@@ -103,7 +104,7 @@ class _Reader:
         return out
 
 
-def _kinds(r: _Reader, data: dict) -> dict[str, Kind]:
+def _kinds(r: Reader, data: dict) -> dict[str, Kind]:
     kinds_raw = r.table(data["kinds"], "kinds", None, set())
     if not kinds_raw:
         raise r.fail("kinds", "phải có ít nhất một loại điển hình")
@@ -141,7 +142,7 @@ def _kinds(r: _Reader, data: dict) -> dict[str, Kind]:
     return kinds
 
 
-def _groups(r: _Reader, grouping: dict) -> tuple[list[str], NameIndex]:
+def _groups(r: Reader, grouping: dict) -> tuple[list[str], NameIndex]:
     groups = r.texts(grouping, "groups", "grouping")
     prefixes = grouping.get("prefixes", [])
     if not isinstance(prefixes, list) or not all(
@@ -157,7 +158,7 @@ def _groups(r: _Reader, grouping: dict) -> tuple[list[str], NameIndex]:
     return groups, group_index
 
 
-def _fields(r: _Reader, data: dict) -> tuple[list[str], NameIndex]:
+def _fields(r: Reader, data: dict) -> tuple[list[str], NameIndex]:
     fields_t = r.table(data["fields"], "fields", {"names", "aliases"}, {"names"})
     fields = r.texts(fields_t, "names", "fields")
     field_index = NameIndex(fields, r.aliases(fields_t, "fields", fields), [])
@@ -167,7 +168,7 @@ def _fields(r: _Reader, data: dict) -> tuple[list[str], NameIndex]:
     return fields, field_index
 
 
-def _eligibility(r: _Reader, data: dict) -> Eligibility:
+def _eligibility(r: Reader, data: dict) -> Eligibility:
     el_keys = {"criterion_min_percent", "total_min", "evidence_required"}
     el = r.table(data["eligibility"], "eligibility", el_keys, el_keys)
     percent = r.number(el, "criterion_min_percent", "eligibility")
@@ -180,7 +181,7 @@ def _eligibility(r: _Reader, data: dict) -> Eligibility:
     return eligibility
 
 
-def _awards(r: _Reader, data: dict, kinds: dict[str, Kind]) -> dict[str, Award]:
+def _awards(r: Reader, data: dict, kinds: dict[str, Kind]) -> dict[str, Award]:
     awards_raw = r.table(data["awards"], "awards", {GROUP_AWARD, PROPOSAL}, {GROUP_AWARD, PROPOSAL})
     awards: dict[str, Award] = {}
     for code, aw in awards_raw.items():
@@ -200,7 +201,7 @@ def _awards(r: _Reader, data: dict, kinds: dict[str, Kind]) -> dict[str, Award]:
     return awards
 
 
-def _calendar(r: _Reader, data: dict) -> Calendar:
+def _calendar(r: Reader, data: dict) -> Calendar:
     cal_keys = {"registration_before", "dossier_before", "evaluation_quarter", "report_before"}
     cal = r.table(data["calendar"], "calendar", cal_keys | {"late_blocks_eligibility"}, cal_keys)
     late = cal.get("late_blocks_eligibility", False)
@@ -220,7 +221,7 @@ def _calendar(r: _Reader, data: dict) -> Calendar:
     return calendar
 
 
-def _two_year_rule(r: _Reader, data: dict) -> TwoYearRule:
+def _two_year_rule(r: Reader, data: dict) -> TwoYearRule:
     tyr = r.table(data["two_year_rule"], "two_year_rule",
                   {"enabled", "years"}, {"enabled", "years"})
     if not isinstance(tyr["enabled"], bool):
@@ -233,7 +234,7 @@ def _two_year_rule(r: _Reader, data: dict) -> TwoYearRule:
     return two_year_rule
 
 
-def _registers(r: _Reader, data: dict) -> Registers:
+def _registers(r: Reader, data: dict) -> Registers:
     reg = r.table(data["registers"], "registers",
                   {"history_columns", "roster_columns", "titles"}, {"history_columns", "roster_columns", "titles"})
     titles_t = r.table(reg["titles"], "registers.titles", set(HISTORY_TITLES), set(HISTORY_TITLES))
@@ -251,7 +252,7 @@ def _registers(r: _Reader, data: dict) -> Registers:
     return registers
 
 
-def _form(r: _Reader, data: dict) -> FormLayout:
+def _form(r: Reader, data: dict) -> FormLayout:
     form = r.table(
         data["form"], "form", {"title", "total_row", "required", "labels", "columns"},
         {"title", "total_row", "labels", "columns"},
@@ -273,7 +274,7 @@ def _form(r: _Reader, data: dict) -> FormLayout:
     return layout
 
 
-def _document(r: _Reader, data: dict) -> Document:
+def _document(r: Reader, data: dict) -> Document:
     doc_keys = {"issuer", "nation", "motto", "place", "signer_title", "signer_name", "preparer"}
     doc = r.table(data["document"], "document", doc_keys, doc_keys - {"signer_name"})
     document = Document(
@@ -283,7 +284,7 @@ def _document(r: _Reader, data: dict) -> Document:
     return document
 
 
-def _email(r: _Reader, data: dict, groups: list[str]) -> Email:
+def _email(r: Reader, data: dict, groups: list[str]) -> Email:
     mail = r.table(data["email"], "email",
                    {"subject", "body", "recipients"}, {"subject", "body"})
     recipients = r.table(mail.get("recipients", {}), "email.recipients", None, set())
@@ -298,14 +299,14 @@ def _email(r: _Reader, data: dict, groups: list[str]) -> Email:
     return email
 
 
-def _share(r: _Reader, data: dict, k: str, where: str) -> Fraction:
+def _share(r: Reader, data: dict, k: str, where: str) -> Fraction:
     m = _SHARE.match(str(data[k]))
     if not m or int(m[2]) == 0 or int(m[1]) > int(m[2]):
         raise r.fail(f"{where}.{k}", f"phải là một phân số không lớn hơn 1, ví dụ \"2/3\" (đang là {data[k]!r})")
     return Fraction(int(m[1]), int(m[2]))
 
 
-def _council(r: _Reader, data: dict) -> Council:
+def _council(r: Reader, data: dict) -> Council:
     keys = {"name", "members", "quorum", "majority", "no_award", "woman", "women_percent", "preference_basis"}
     c = r.table(data["council"], "council", keys, keys)
     members = r.whole(c, "members", "council")
@@ -330,9 +331,9 @@ def load_rules(path: str | Path | None = None) -> Rules:
         data = tomllib.loads(raw_bytes.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RulesError(f"Tệp quy định {path.name} sai cú pháp TOML: {exc}.") from exc
-    r = _Reader(path)
+    r = Reader(path)
     top = {"province", "grouping", "fields", "eligibility", "awards", "calendar", "form", "kinds",
-           "two_year_rule", "registers", "document", "email", "council"}
+           "two_year_rule", "registers", "document", "email", "council", "papers"}
     r.table(data, "", top, top)
 
     province = r.table(data["province"], "province", {"name", "movement"}, {"name", "movement"})
@@ -360,6 +361,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
         document=_document(r, data),
         email=_email(r, data, groups),
         council=_council(r, data),
+        papers=load_papers(r, data),
         group_index=group_index,
         field_index=field_index,
         kind_index=NameIndex([kd.name for kd in kinds.values()], {}, []),

@@ -12,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from pipeline.core.rules.names import NameIndex
+from pipeline.core.rules.papers import Papers
 from pipeline.core.text import key
 
 DEFAULT_RULES = Path(__file__).resolve().parents[3] / "schemas" / "khanh_hoa.toml"
@@ -161,6 +162,7 @@ class Rules:
     document: Document
     email: Email
     council: Council
+    papers: Papers
     group_index: NameIndex = field(repr=False, compare=False)
     field_index: NameIndex = field(repr=False, compare=False)
     kind_index: NameIndex = field(repr=False, compare=False)
@@ -187,6 +189,13 @@ class Rules:
             if any(k == key(s) for s in spellings):
                 return code
         return None
+
+    def place(self, group: str) -> str:
+        """A group's name without its prefix ("Huyện Vạn Ninh" -> "Vạn Ninh"), as a date line says it."""
+        for prefix in (row[0] for row in self.group_index.prefix_rows):
+            if group.startswith(prefix + " "):
+                return group[len(prefix) + 1:]
+        return group
 
     def kind_name(self, code: str) -> str:
         return self.kinds[code].name if code in self.kinds else code
