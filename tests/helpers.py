@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import re
+import subprocess
+from collections import Counter
 from pathlib import Path
 
 from pipeline.core.findings import flatten
@@ -67,3 +70,33 @@ def rewrite_zip(src: Path, dst: Path, edits: dict) -> None:
             if item.filename in edits:
                 data = edits[item.filename](data)
             zout.writestr(item, data)
+
+
+# Printed pages, measured from LibreOffice's PDF with poppler's pdftotext.
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
+FOOTER_PT = 40  # the bottom of a page where the footer stands (the bottom margin is 20 mm = 57 pt)
+BOX = 1.3  # a word's box height for each point of type size
+
+
+def pdf_pages(pdf) -> list[tuple[float, float, list[tuple[float, str]]]]:
+    """(width, height, [(word height, word) of the body]) of every page, the footer left out."""
+    html = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    out = []
+    for width, height, body in PAGE.findall(html):
+        words = [(float(y1) - float(y0), w) for _, y0, _, y1, w in WORD.findall(body)
+                 if float(y1) < float(height) - FOOTER_PT]
+        out.append((float(width), float(height), words))
+    return out
+
+
+def pdf_words(pdf) -> Counter:
+    """Every word a PDF prints, counted: a cell's text printed whole has each of its words there
+    (text cut by a row too short loses its last lines)."""
+    return Counter(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                  check=True).stdout.split())
+
+
+def printed_whole(text: str, printed: Counter) -> bool:
+    return Counter(text.split()) <= printed

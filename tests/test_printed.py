@@ -7,10 +7,8 @@ Times New Roman (Liberation Serif on Linux): 11 pt text measures 14.3, 14 pt 18.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import shutil
 import subprocess
-from collections import Counter
 
 import pytest
 
@@ -19,41 +17,12 @@ from pipeline.outputs.drafts import office
 from pipeline.outputs.templates import FormSpec, write_templates
 from pipeline.run import run
 
-from .helpers import read_csv
+from .helpers import BOX, pdf_pages, pdf_words, printed_whole, read_csv
 
 pytestmark = pytest.mark.skipif(
     office() is None or shutil.which("pdftotext") is None,
     reason="LibreOffice or poppler-utils not installed (.ci/run installs both): printed pages not checked",
 )
-
-WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
-PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
-FOOTER_PT = 40  # the bottom of a page where the footer stands (the bottom margin is 20 mm = 57 pt)
-BOX = 1.3  # a word's box height for each point of type size
-
-
-def _pages(pdf) -> list[tuple[float, float, list[tuple[float, str]]]]:
-    """(width, height, [(word height, word) of the body]) of every page, the footer left out."""
-    html = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
-    out = []
-    for width, height, body in PAGE.findall(html):
-        words = [(float(y1) - float(y0), w) for _, y0, _, y1, w in WORD.findall(body)
-                 if float(y1) < float(height) - FOOTER_PT]
-        out.append((float(width), float(height), words))
-    return out
-
-
-def _text(pdf) -> Counter:
-    """Every word a PDF prints, counted: a cell's text printed whole has each of its words there
-    (text cut by a row too short loses its last lines)."""
-    return Counter(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                                  check=True).stdout.split())
-
-
-def _whole(text: str, printed: Counter) -> bool:
-    return Counter(text.split()) <= printed
-
 
 @pytest.fixture(scope="module")
 def pdfs(tmp_path_factory, rules):
@@ -89,35 +58,35 @@ def pdfs(tmp_path_factory, rules):
 @pytest.mark.parametrize("name", ["tong_hop_2024", "huyen_van_ninh_2024", "van_hung", "mau_tap_the", "mau_ca_nhan",
                                   "xet_khen_thuong_2024"])
 def test_every_word_prints_at_eleven_points_or_more(pdfs, name):
-    sizes = [h for _, _, words in _pages(pdfs[name]) for h, _ in words]
+    sizes = [h for _, _, words in pdf_pages(pdfs[name]) for h, _ in words]
     assert sizes and min(sizes) / BOX >= 10.9, (name, min(sizes) / BOX)
 
 
 def test_titles_print_at_thirteen_to_fourteen_points(pdfs):
-    titles = [h for _, _, words in _pages(pdfs["tong_hop_2024"]) for h, w in words if w == "TỔNG"]
+    titles = [h for _, _, words in pdf_pages(pdfs["tong_hop_2024"]) for h, w in words if w == "TỔNG"]
     assert titles and all(13 <= h / BOX <= 14.2 for h in titles)
 
 
 def test_signed_pages_fit_a4_landscape_or_portrait(pdfs):
     for name in ("tong_hop_2024", "huyen_van_ninh_2024", "van_hung", "mau_tap_the", "xet_khen_thuong_2024"):
-        for width, height, _ in _pages(pdfs[name]):
+        for width, height, _ in pdf_pages(pdfs[name]):
             assert {round(width), round(height)} == {595, 842}, name
 
 
 def test_no_name_and_no_reason_is_cut(pdfs):
-    printed = _text(pdfs["tong_hop_2024"])
+    printed = pdf_words(pdfs["tong_hop_2024"])
     for row in read_csv(pdfs["csv"]):
-        assert _whole(row["name"], printed)
+        assert printed_whole(row["name"], printed)
         for reason in row["reasons"].split("; "):
-            assert _whole(reason, printed), reason
+            assert printed_whole(reason, printed), reason
 
 
 def test_the_review_workbook_prints_every_name_and_the_meeting_block(pdfs):
-    printed = _text(pdfs["xet_khen_thuong_2024"])
+    printed = pdf_words(pdfs["xet_khen_thuong_2024"])
     names = {r["name"] for r in read_csv(pdfs["csv"])}
-    assert names and all(_whole(n, printed) for n in names)
+    assert names and all(printed_whole(n, printed) for n in names)
     for label in (REVIEW["date"], REVIEW["members"], REVIEW["present"], REVIEW["decision"]):
-        assert _whole(label, printed), label
+        assert printed_whole(label, printed), label
 
 
 def test_every_reason_has_a_code_and_the_letter_lists_every_problem(pdfs):
@@ -125,14 +94,14 @@ def test_every_reason_has_a_code_and_the_letter_lists_every_problem(pdfs):
     assert all(r["reason_codes"] for r in rows if r["eligible"] == "true")
     codes = {r["name"]: r["reason_codes"] for r in rows}
     assert codes["Hội Cựu chiến binh xã C"] == codes["Hội Cựu chiến binh xã D"] == "tie-award"
-    letter = _text(pdfs["van_hung"])
+    letter = pdf_words(pdfs["van_hung"])
     problems = [r for r in read_csv(pdfs["loi_csv"]) if r["file"] == "van_hung.xlsx"]
-    assert problems and all(_whole(p["message"], letter) for p in problems)
+    assert problems and all(printed_whole(p["message"], letter) for p in problems)
 
 
-def test_every_criterion_of_the_blank_forms_shows_whole(pdfs, rules):
+def test_every_criterion_of_the_blank_forms_showsprinted_whole(pdfs, rules):
     for name, kind in (("mau_tap_the", "tap_the"), ("mau_ca_nhan", "ca_nhan")):
-        printed = _text(pdfs[name])
+        printed = pdf_words(pdfs[name])
         for criterion in rules.kinds[kind].criteria:
-            assert _whole(criterion.text, printed), (name, criterion.stt)
-        assert _whole("NGƯỜI TỰ CHẤM ĐIỂM", printed) and _whole("XÁC NHẬN CỦA THỦ TRƯỞNG ĐƠN VỊ", printed)
+            assert printed_whole(criterion.text, printed), (name, criterion.stt)
+        assert printed_whole("NGƯỜI TỰ CHẤM ĐIỂM", printed) and printed_whole("XÁC NHẬN CỦA THỦ TRƯỞNG ĐƠN VỊ", printed)

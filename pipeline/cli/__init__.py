@@ -362,8 +362,8 @@ def email_cmd(outputs: Path, year: int | None, rules_path: Path) -> None:
 @click.option("--year", type=Year(), default=None, help=CLI["opt_year_latest"])
 @HELP_OPTION
 def preview_cmd(outputs: Path, year: int | None) -> None:
-    """Chuyển các bảng tổng hợp, bảng từng nhóm và phiếu phản hồi sang PDF bằng LibreOffice
-    để xem trước khi in.
+    """Chuyển các bảng tổng hợp, bảng từng nhóm, phiếu phản hồi và các văn bản dự thảo (Quyết
+    định, Tờ trình, Biên bản) sang PDF bằng LibreOffice để xem trước khi in.
 
     Ví dụ: pipeline preview --outputs outputs
     """
@@ -375,5 +375,7 @@ def preview_cmd(outputs: Path, year: int | None) -> None:
     folder = outputs / str(year)
     books = sorted([*folder.glob("tong_hop_*.xlsx"), *(folder / "theo_nhom").glob("*.xlsx")])
     letters = sorted((folder / "phan_hoi").glob("*.xlsx"))
-    for pdf in [*to_pdf(books, folder / "pdf"), *to_pdf(letters, folder / "pdf" / "phan_hoi")]:
+    papers = sorted((folder / "van_ban").glob("*.docx"))
+    for pdf in [*to_pdf(books, folder / "pdf"), *to_pdf(letters, folder / "pdf" / "phan_hoi"),
+                *to_pdf(papers, folder / "pdf" / "van_ban")]:
         click.echo(CLI["pdf_written"].format(path=pdf))

@@ -87,7 +87,8 @@ class Letter:
         p.paragraph_format.space_before, p.paragraph_format.space_after = Pt(before), Pt(after)
         if indent:
             p.paragraph_format.first_line_indent = Mm(10)
-        self.run(p, text, size, bold, italic)
+        if text:
+            self.run(p, text, size, bold, italic)
         return p
 
     @staticmethod
