@@ -31,6 +31,8 @@ CHARS_PER_UNIT = 1.2  # characters of 11 pt Times New Roman per unit of column w
 # The issuing body's longest line (12 pt bold) and the national name, in points as they print.
 LEFT_MIN_PT, RIGHT_MIN_PT = 182, 250
 
+EDIT_COLOR = "#FFF6CC"  # the tint of the cells staff fill in
+
 # Text from submissions must stay text: no formulas, links or numbers made from strings.
 SAFE_STRINGS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
@@ -40,6 +42,7 @@ class Column(NamedTuple):
     width: float  # Excel's unit: characters of the default font's digits
     kind: str = "text"  # "text", "num" (up to two decimals) or "int"
     printed: bool = True  # False: on screen only, right of the print area
+    editable: bool = False  # unlocked and tinted: a cell staff fill in on a protected sheet
 
 
 def column_pt(width: float) -> float:
@@ -150,6 +153,10 @@ class Book:
         self.f_total = add({**base, "bold": True, "border": 1, "bg_color": "#F2F2F2", "text_wrap": True})
         self.f_total_num = add({**base, "bold": True, "border": 1, "align": "center", "bg_color": "#F2F2F2",
                                 "num_format": "0"})
+        edit = {"locked": False, "bg_color": EDIT_COLOR}
+        self.f_edit_text = add({**base, "text_wrap": True, "border": 1, **edit})
+        self.f_edit_num = add({**number, **edit})
+        self.f_edit_int = add({**base, "border": 1, "align": "center", "num_format": "0", **edit})
         self.f_alert = add({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.f_tie = add({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
 
@@ -261,13 +268,15 @@ class Book:
             special.setdefault(ri, {})[c] = f
         numbers_ = {"num": self.f_num, "int": self.f_int}
         texts = [(c, col.width) for c, col in enumerate(printed) if col.kind == "text"]
+        edits = {c: (self.f_edit_text, {"num": self.f_edit_num, "int": self.f_edit_int})
+                 for c, col in enumerate(columns) if col.editable}
         for i, row in enumerate(rows):
             if sections and i in sections:
                 ws.set_row(r, LINE_PT + 2)
                 self.span(ws, r, 0, len(printed) - 1, sections[i], self.f_section)
                 r += 1
             self.height(ws, r, row, texts)
-            self.row(ws, r, row, columns, self.f_text, numbers_, special.get(i, {}))
+            self.row(ws, r, row, columns, self.f_text, numbers_, special.get(i, {}), edits)
             r += 1
         if not rows:
             ws.write_string(r, 0, LABELS["nothing"], self.f_note)
@@ -318,10 +327,14 @@ class Book:
                       + LABELS["page"])
 
     @staticmethod
-    def row(ws, r: int, values: list[object], columns: list[Column], text_fmt, num_fmts: dict, special: dict) -> None:
-        """One table row: text as text, numbers in number columns as numbers, nothing as a blank."""
+    def row(ws, r: int, values: list[object], columns: list[Column], text_fmt, num_fmts: dict, special: dict,
+            edits: dict | None = None) -> None:
+        """One table row: text as text, numbers in number columns as numbers, nothing as a blank.
+        ``edits``: the formats of the editable columns, by column."""
+        base_text, base_nums = text_fmt, num_fmts
         for c, value in enumerate(values):
             kind = columns[c].kind
+            text_fmt, num_fmts = edits[c] if edits and c in edits else (base_text, base_nums)
             if type(value) is str and value:
                 ws.write_string(r, c, value, text_fmt)
             elif kind in num_fmts and (number := _number(value)) is not None:

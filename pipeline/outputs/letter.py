@@ -35,12 +35,12 @@ ALIGN = {"center": CENTER, "justify": JUSTIFY, "left": LEFT}
 
 
 def _widths(table, widths_mm: Sequence[float]) -> None:
-    """Column widths as Word and LibreOffice both read them: the grid and every cell."""
+    """Column widths as Word and LibreOffice both read them in a fixed layout: the grid, and the
+    first row's cells (setting every cell's width cost most of a draft's time, for nothing)."""
     for column, width in zip(table.columns, widths_mm, strict=True):
         column.width = Mm(width)
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths_mm, strict=True):
-            cell.width = Mm(width)
+    for cell, width in zip(table.rows[0].cells, widths_mm, strict=True):
+        cell.width = Mm(width)
 
 
 def date_words(place: str, day: dt.date | None, year: int) -> str:
@@ -73,11 +73,18 @@ class Letter:
     @staticmethod
     def run(paragraph, text: str, size: float | None = None, bold: bool = False, italic: bool = False,
             underline: bool = False):
+        """A run of text; only what differs from the body's style is set (each setting is XML to
+        write, and the Normal style already says Times New Roman, 13 pt)."""
         # Runs of spaces (the blanks a clerk fills in) kept as typed: XML would fold them into one.
         r = paragraph.add_run(re.sub(r" {2,}", lambda m: "\u00a0" * len(m[0]), text))
-        r.font.name = FONT
-        r.font.size = Pt(size or BODY_PT)
-        r.bold, r.italic, r.underline = bold, italic, underline
+        if size and size != BODY_PT:
+            r.font.size = Pt(size)
+        if bold:
+            r.bold = True
+        if italic:
+            r.italic = True
+        if underline:
+            r.underline = True
         return r
 
     def line(self, text: str, align: str = "justify", size: float | None = None, bold: bool = False,

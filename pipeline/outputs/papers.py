@@ -56,7 +56,7 @@ class _Draft:
     def __init__(self, rules: Rules, year: int, today: dt.date, group: str, forms: list[Record],
                  meeting: Meeting | None, dates: str = ""):
         self.rules, self.year, self.today, self.group = rules, year, today, group
-        self.forms = sorted(forms, key=ranked_order(rules))
+        self.forms = forms
         self.meeting = meeting
         self.values = {"year": year, "today_year": today.year, "movement": rules.movement, "province": rules.province,
                        "group": group, "GROUP": group.upper(), "place": rules.place(group)}
@@ -151,7 +151,8 @@ def _vote(d: _Draft, r: Record, present: int | None) -> list[object]:
             "" if votes is None else f"{format_number(votes)}/{present or '…'}", agreed]
 
 
-def _minutes(d: _Draft, current: list[Record], holders: list[Record]) -> Letter:
+def _minutes(d: _Draft, items: list[Record], holders: list[Record]) -> Letter:
+    """``items``: the forms the council voted on (or would), in order."""
     w, common = d.rules.papers.minutes, d.rules.papers.common
     m = d.meeting
     members = m.members if m is not None and m.members not in (None, "") else d.rules.council.members
@@ -169,7 +170,6 @@ def _minutes(d: _Draft, current: list[Record], holders: list[Record]) -> Letter:
     for text in w.lines("opening", **values):
         letter.line(text, "left", indent=True, after=3)
     letter.line(w.text("content", **values), "justify", indent=True, before=4, after=6)
-    items = [r for r in current if r.decided or r.proposed in (GROUP_AWARD, PROPOSAL, TIE)]
     sections = d.sections(items)
     rows = [[n, *_vote(d, r, present_n)] for n, r in _numbered(items, sections)]
     letter.table(w.lists["vote_columns"], VOTES_MM, rows, sections, centred=(0, 4, 5))
@@ -189,23 +189,27 @@ def write_papers(result: YearResult, folder: Path, records: list[Record], rules:
     current = [r for r in records if not r.rejected and not r.superseded]
     everyone: list[Record] = []
     dates: set[str] = set()
+    order = ranked_order(rules)
     for group in rules.groups:
         mine = [r for r in current if r.group == group]
         if not mine:
             continue
         d = _Draft(rules, result.year, today, group, mine, result.meetings.get(group))
         dates.add(_meeting_date(result.meetings.get(group)))
-        holders = [r for r in d.forms if _holds(r)]
-        proposed = [r for r in d.forms if r.award == PROPOSAL]
+        # Only the few on a list are put in order: a group may have thousands of forms.
+        holders = sorted((r for r in mine if _holds(r)), key=order)
+        proposed = [r for r in holders if r.award == PROPOSAL]
         everyone += proposed
         name = f"{slug(group)}_{result.year}.docx"
         if holders:
             written.append(_decision(d, holders).save(out / f"quyet_dinh_{name}"))
-            written.append(_minutes(d, d.forms, holders).save(out / f"bien_ban_{name}"))
+            items = sorted((r for r in mine if r.decided or r.proposed in (GROUP_AWARD, PROPOSAL, TIE)), key=order)
+            written.append(_minutes(d, items, holders).save(out / f"bien_ban_{name}"))
         if proposed:
             written.append(_proposal(d, proposed).save(out / f"to_trinh_{name}"))
     if everyone:
         # The province's draft: every group's proposals, under the provincial issuer.
+        everyone.sort(key=order)
         d = _Draft(rules, result.year, today, rules.province, everyone, None, ", ".join(sorted(dates - {""})))
         d.values["place"] = rules.document.place
         written.append(_proposal(d, d.forms, province=True).save(out / f"to_trinh_tinh_{result.year}.docx"))

@@ -11,22 +11,20 @@ from __future__ import annotations
 
 from pipeline.core.review import REVIEW, review_key
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
-from pipeline.outputs.document import Book, Column, missing
+from pipeline.outputs.document import EDIT_COLOR, Book, Column, missing
 from pipeline.outputs.record import Record, award_label, kind_sections, outcome_label, ranked_order
 from pipeline.outputs.words import LABELS
 from pipeline.stages.read.grid import col_letter
 from pipeline.stages.review import Meeting
 
-EDIT = "#FFF6CC"  # the tint of the cells staff fill in
-
 
 def _columns(n: int, rules: Rules) -> list[Column]:
     return [
         Column(REVIEW["no"], 3.5, "int"), Column(REVIEW["name"], 15), Column(REVIEW["self_total"], 5.5, "num"),
-        *[Column(REVIEW["score"].format(stt=f"{i:02d}"), 4.4, "num") for i in range(1, n + 1)],
-        Column(REVIEW["appraised_total"], 6, "num"), Column(REVIEW["reason"], 12),
-        Column(REVIEW["proposal"], 10), Column(REVIEW["decision"], 11), Column(REVIEW["votes"], 6, "int"),
-        Column(REVIEW["note_col"], 8),
+        *[Column(REVIEW["score"].format(stt=f"{i:02d}"), 4.4, "num", editable=True) for i in range(1, n + 1)],
+        Column(REVIEW["appraised_total"], 6, "num"), Column(REVIEW["reason"], 12, editable=True),
+        Column(REVIEW["proposal"], 10), Column(REVIEW["decision"], 11, editable=True),
+        Column(REVIEW["votes"], 6, "int", editable=True), Column(REVIEW["note_col"], 8, editable=True),
         Column(REVIEW["unit_code"], 12, printed=False), Column(REVIEW["kind"], 9, printed=False),
         Column(rules.group_label, 16, printed=False), Column(REVIEW["field"], 16, printed=False),
         *[Column(REVIEW["self_score"].format(stt=f"{i:02d}"), 8, "num", printed=False) for i in range(1, n + 1)],
@@ -60,7 +58,7 @@ def _row(i: int, r: Record, n: int, rules: Rules) -> list[object]:
 def _meeting_block(book: Book, ws, head: int, meeting: Meeting | None, members: int) -> None:
     """Date, members and members present, each value right of its label; values staff fill in."""
     label = book.wb.add_format({"font_name": "Times New Roman", "font_size": 11, "bold": True, "align": "right"})
-    value = book.wb.add_format({"font_name": "Times New Roman", "font_size": 11, "locked": False, "bg_color": EDIT,
+    value = book.wb.add_format({"font_name": "Times New Roman", "font_size": 11, "locked": False, "bg_color": EDIT_COLOR,
                                 "border": 1, "align": "left"})
     values = {"date": meeting.date if meeting else None, "members": meeting.members if meeting else members,
               "present": meeting.present if meeting else None}
@@ -93,29 +91,17 @@ def review_sheet(book: Book, group: str, forms: list[Record], rules: Rules, year
 
 def _editable(book: Book, ws, head: int, rows: list[list[object]], sections: dict[int, str], n: int,
               rules: Rules) -> None:
-    """Unlock and tint the cells staff fill in; the decision a drop-down; the total a live sum."""
-    base = {"font_name": "Times New Roman", "font_size": 11, "valign": "top", "border": 1, "locked": False,
-            "bg_color": EDIT}
-    num = book.wb.add_format({**base, "align": "center", "num_format": "0.##;-0.##;0"})
-    text = book.wb.add_format({**base, "text_wrap": True})
-    total = book.wb.add_format({**base, "locked": True, "bg_color": "#FFFFFF", "align": "center", "bold": True,
-                                "num_format": "0.##;-0.##;0"})
+    """The appraised total a live sum of the appraised scores; the decision a drop-down; the scores
+    and votes checked as typed. (The cells staff fill in were written unlocked and tinted.)"""
+    total = book.wb.add_format({"font_name": "Times New Roman", "font_size": 11, "valign": "top", "border": 1,
+                                "align": "center", "bold": True, "num_format": "0.##;-0.##;0"})
     first, total_col = 3, 3 + n
-    reason, decision, votes, note = total_col + 1, total_col + 3, total_col + 4, total_col + 5
-    editable = {**{c: num for c in range(first, first + n)}, reason: text, decision: text, votes: num, note: text}
+    decision, votes = total_col + 3, total_col + 4
     r = head + 1
     rows_at = []
     for i, row in enumerate(rows):
         r += 1 if i in sections else 0
         rows_at.append(r)
-        for c, fmt in editable.items():
-            value = row[c]
-            if missing(value) or value == "":
-                ws.write_blank(r, c, None, fmt)
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                ws.write_number(r, c, value, fmt)
-            else:
-                ws.write_string(r, c, str(value), fmt)
         ws.write_formula(r, total_col, f"=SUM({col_letter(first)}{r + 1}:{col_letter(first + n - 1)}{r + 1})",
                          total, row[total_col])
         r += 1
