@@ -90,6 +90,16 @@ class RunReport:
         return {"years": [{"year": y, **t} for y, t in self.totals()], "unreadable": self.unreadable,
                 "not_submitted": self.not_submitted}
 
+    @property
+    def decided(self) -> int:
+        """Forms whose outcome the council decided (0 when the outputs were kept)."""
+        return sum(int(y.forms.decided.sum()) for y in self.years if "decided" in y.forms)
+
+    @property
+    def review_refused(self) -> int:
+        """Problems in the staff's review workbooks that kept a score or a decision from applying."""
+        return sum(1 for f in self.findings if f.is_error and f.file.split("/", 1)[0] == REVIEW_DIR)
+
     def changed(self, kind: str) -> int:
         return sum(int((y.changes.change == kind).sum()) for y in self.years if y.changes is not None)
 

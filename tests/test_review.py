@@ -167,6 +167,7 @@ def test_council_decides_and_next_year_follows_the_decision(proposed, inputs, tm
     }, MEETING)
     result = _invoke("run", "--inputs", inputs, "--outputs", out)
     assert result.exit_code == 0, result.output
+    assert "Hội đồng đã quyết định 3 hồ sơ" in result.output
     units = _by_unit(out)
     assert {u: (units[u]["award"], units[u]["proposed_award"], units[u]["decided_by"]) for u in "ABCD"} == {
         "A": ("de_nghi_bang_khen_tinh", "de_nghi_bang_khen_tinh", "council"),
@@ -195,7 +196,9 @@ def test_council_decides_and_next_year_follows_the_decision(proposed, inputs, tm
     assert "2024: Giấy khen huyện (Hội đồng quyết định" in history.output
     history = _invoke("lich-su", "C", "--outputs", out)
     assert "2024: Không khen thưởng (Hội đồng quyết định" in history.output
-    assert "2024: Đồng hạng" not in history.output
+    history = _invoke("lich-su", "A", "--outputs", out)  # both: the tool's proposal and the council's decision
+    assert "2024: Đề nghị Bằng khen tỉnh (đề xuất của chương trình" in history.output
+    assert "2024: Đề nghị Bằng khen tỉnh (Hội đồng quyết định" in history.output
 
 
 REFUSALS = [
@@ -229,6 +232,7 @@ def test_every_refusal_is_a_finding_on_its_cell_and_the_proposal_stands(proposed
     report = analyse(inputs, rules)
     found = {(f.file, f.sheet, f.cell, f.code) for f in report.findings}
     assert (REVIEW_FILE, GROUP, cells[cell], code) in found
+    assert report.review_refused >= 1  # the CLI tells staff how many did not apply
     forms = report.years[-1].forms.set_index("unit_code")
     assert forms.loc[unit, "award"] == forms.loc[unit, "proposed"] and not forms.loc[unit, "decided"]
     if code.startswith("appraisal"):

@@ -49,6 +49,10 @@ def _summary(report: RunReport, outputs: Path) -> None:
         click.echo(CLI["year_line"].format(**{**t, "year": year}))
     if report.unreadable:
         click.echo(CLI["unreadable"].format(n=report.unreadable))
+    if report.decided:
+        click.echo(CLI["decided"].format(n=report.decided))
+    if report.review_refused:
+        click.echo(CLI["review_refused"].format(n=report.review_refused))
     if report.run_id and report.run_id > 1 and report.kept is None:
         click.echo(CLI["changed"].format(**{k: report.changed(k) for k in ("new", "replaced", "withdrawn", "total",
                                                                             "award")}))
@@ -218,8 +222,12 @@ SOURCES = {"import": "imported", "run": "run", "decision": "decision"}
 
 
 def _title(r, rules) -> str:
+    from pipeline.outputs.record import award_label
+
     if r.source == "decision" and not r.title:
         return rules.council.no_award
+    if award_label(r.title, rules):
+        return award_label(r.title, rules)
     if r.title in rules.awards:
         return rules.awards[r.title].short
     return rules.registers.titles.get(r.title, (r.title,))[0]

@@ -56,14 +56,19 @@ def _reason(r: Record) -> str:
     return "\n".join(messages(reasons_of(r)))
 
 
+def _totals(forms: list[Record]) -> tuple[list[Column], bool]:
+    """The total's column; where staff appraised, the appraised total and the self total beside."""
+    if any(r.appraised for r in forms):
+        return [Column(LABELS["appraised_total"], 5.5, "num"), Column(LABELS["self_total"], 5.5, "num")], True
+    return [Column(LABELS["total"], 5, "num")], False
+
+
 def ranked_sheet(book: Book, group: str, forms: list[Record], rules: Rules, title: str) -> None:
     """One group's ranking, kind by kind in the rules file's order."""
     n_crit = max(len(k.criteria) for k in rules.kinds.values())
     accepted = sorted((r for r in forms if r.group == group and not r.rejected), key=ranked_order(rules))
     # Where staff appraised, the scores and total shown are the appraised ones, the self total beside.
-    appraised = any(r.appraised for r in accepted)
-    totals = ([Column(LABELS["appraised_total"], 5.5, "num"), Column(LABELS["self_total"], 5.5, "num")]
-              if appraised else [Column(LABELS["total"], 5, "num")])
+    totals, appraised = _totals(accepted)
     columns = [
         Column(LABELS["rank"], 4, "int"), Column(LABELS["name"], 16), Column(LABELS["commune"], 8.5),
         *[Column(LABELS["criterion"].format(stt=f"{i:02d}"), 4, "num") for i in range(1, n_crit + 1)],
@@ -98,16 +103,18 @@ def ranked_sheet(book: Book, group: str, forms: list[Record], rules: Rules, titl
 
 
 def awards_sheet(book: Book, forms: list[Record], rules: Rules, title: str) -> None:
+    won = sorted((r for r in forms if r.award in (PROPOSAL, GROUP_AWARD, TIE)), key=ranked_order(rules))
+    totals, both = _totals(won)
     columns = [
         Column(rules.group_label, 13), Column(LABELS["kind"], 6.5), Column(LABELS["rank"], 4, "int"),
-        Column(LABELS["name"], 17), Column(LABELS["model"], 17), Column(LABELS["total"], 5, "num"),
+        Column(LABELS["name"], 17), Column(LABELS["model"], 17), *totals,
         Column(LABELS["award"], 11), Column(LABELS["note"], 16),
         Column(LABELS["unit_code"], 12, printed=False), Column(LABELS["field"], 16, printed=False),
         Column(LABELS["file"], 30, printed=False), Column(LABELS["sheet"], 12, printed=False),
     ]
-    won = sorted((r for r in forms if r.award in (PROPOSAL, GROUP_AWARD, TIE)), key=ranked_order(rules))
     rows = [
-        [r.group, rules.kind_name(r.kind), int(r["rank"]), r["name"], r.model, r.total, outcome_label(r, rules),
+        [r.group, rules.kind_name(r.kind), int(r["rank"]), r["name"], r.model, r.total,
+         *([r.self_total] if both else []), outcome_label(r, rules),
          _reason(r), r.unit_code, r.field, r.file, r.sheet]
         for r in won
     ]
@@ -115,15 +122,17 @@ def awards_sheet(book: Book, forms: list[Record], rules: Rules, title: str) -> N
 
 
 def ineligible_sheet(book: Book, forms: list[Record], rules: Rules, title: str) -> None:
+    out = sorted((r for r in forms if not r.rejected and not r.superseded and not r.eligible), key=ranked_order(rules))
+    totals, both = _totals(out)
     columns = [
         Column(rules.group_label, 13), Column(LABELS["kind"], 6.5), Column(LABELS["name"], 17),
-        Column(LABELS["total"], 5, "num"), Column(LABELS["note"], 52),
+        *totals, Column(LABELS["note"], 52 - (5.5 if both else 0)),
         Column(LABELS["unit_code"], 12, printed=False), Column(LABELS["file"], 30, printed=False),
         Column(LABELS["sheet"], 12, printed=False),
     ]
-    out = sorted((r for r in forms if not r.rejected and not r.superseded and not r.eligible), key=ranked_order(rules))
     rows = [
-        [r.group, rules.kind_name(r.kind), r["name"], r.total, "\n".join(messages(r.reasons)), r.unit_code, r.file,
+        [r.group, rules.kind_name(r.kind), r["name"], r.total, *([r.self_total] if both else []),
+         "\n".join(messages(r.reasons)), r.unit_code, r.file,
          r.sheet]
         for r in out
     ]

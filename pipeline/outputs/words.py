@@ -183,6 +183,9 @@ CLI = {
     "check_unreadable": "; {n} tệp không đọc được hoặc không có biểu mẫu",
     "severity_error": "Lỗi",
     "severity_warning": "Cảnh báo",
+    "decided": "Hội đồng đã quyết định {n} hồ sơ (theo bảng xét khen thưởng trong inputs/xet_khen_thuong/).",
+    "review_refused": ("{n} điểm thẩm định hoặc quyết định của Hội đồng chưa được áp dụng: xem trang «Lỗi trong sổ "
+                       "của cán bộ» của bảng tổng hợp (tệp, ô và lý do)."),
     "history_none": "Không tìm thấy đơn vị nào có mã hoặc tên chứa «{query}» trong sổ theo dõi.",
     "history_unit": "{kind} «{name}» ({code}), {group}",
     "history_codes": "mã {codes}",
