@@ -272,3 +272,37 @@ def test_an_appraisal_of_a_form_since_replaced_is_not_applied(proposed, inputs, 
     assert (REVIEW_FILE, _key_cell(written, "B"), "review-form-replaced") in found
     forms = report.years[-1].forms.set_index("unit_code")
     assert forms.loc["B", "total"] == 99 and forms.loc["B", "eligible"]
+
+
+def test_a_review_workbook_written_row_by_row_reads_back_the_same(proposed, inputs, rules, tmp_path):
+    """Over Book.LARGE forms the workbook is written in xlsxwriter's constant-memory mode (rows in
+    order): the meeting's block, the rows, the live totals and the unlocked cells must all be there."""
+    import datetime as dt
+
+    from pipeline.outputs.document import Book
+    from pipeline.outputs.record import records
+    from pipeline.outputs.reviewbook import write_review
+    from pipeline.stages.discover import InputFile
+    from pipeline.stages.review import read_review
+
+    written, _ = proposed
+    fill(written, inputs / REVIEW_FILE, {"D": {"decision": "Giấy khen huyện", "votes": 6}}, MEETING)
+    report = analyse(inputs, rules)
+    year = report.years[-1]
+    current = [r for r in records(year.forms) if not r.rejected and not r.superseded]
+    reads = {}
+    for large in (False, True):
+        path = tmp_path / f"large_{large}.xlsx"
+        book = Book(path, rules.document, dt.date(2024, 9, 20), large=large)
+        write_review(book, current, rules, 2024, year.meetings)
+        book.close()
+        st = path.stat()
+        reads[large] = read_review(InputFile.at(path, path.name, st.st_size, st.st_mtime))
+    small, large = reads[False], reads[True]
+    assert [r.key for r in large.rows] == [r.key for r in small.rows] and len(large.rows) == 6
+    assert [(m.date, m.members, m.present) for m in large.meetings] == [("15/09/2024", 9, 7)]
+    decided = {r.key: (r.decision, r.votes) for r in large.rows if r.decision}
+    assert list(decided.values()) == [("Giấy khen huyện", 6)]
+    ws = openpyxl.load_workbook(tmp_path / "large_True.xlsx")[GROUP]
+    formulas = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=SUM")]
+    assert len(formulas) == 6

@@ -104,7 +104,7 @@ class BookJob:
 
 
 def _review(job: BookJob, path: Path) -> None:
-    book = Book(path, job.rules.document, job.today, footer=job.footer)
+    book = Book(path, job.rules.document, job.today, large=len(job.records) > Book.LARGE, footer=job.footer)
     write_review(book, job.records, job.rules, job.result.year, job.result.meetings)
     book.close()
 

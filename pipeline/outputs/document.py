@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import numbers
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -35,6 +36,13 @@ EDIT_COLOR = "#FFF6CC"  # the tint of the cells staff fill in
 
 # Text from submissions must stay text: no formulas, links or numbers made from strings.
 SAFE_STRINGS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+
+class Formula(NamedTuple):
+    """A cell's formula and its value as computed; ``{row}`` in the formula is the cell's Excel row."""
+
+    formula: str
+    value: float | None
 
 
 class Column(NamedTuple):
@@ -242,12 +250,14 @@ class Book:
     def table(self, ws, title: str, columns: list[Column], rows: list[list[object]],
               totals: list[object] | None = None, landscape: bool = True,
               cell_formats: dict[tuple[int, int], object] | None = None,
-              sections: dict[int, str] | None = None, note: str = "", gap: int = 0) -> int:
+              sections: dict[int, str] | None = None, note: str = "", gap: int = 0,
+              above: Callable[[object, int], None] | None = None) -> int:
         """Letterhead, a header row, the rows, a signature; frozen header, filter, widths, A4 set-up.
 
         ``sections``: a heading row written before the row of that index (the kinds, say).
         ``note``: a line under the title that tells how to read the table.
-        ``gap``: rows left free above the header, for the caller to fill (written before the table).
+        ``gap``: rows above the header that ``above(ws, first row)`` fills, before the header is
+        written: a large workbook's rows must be written top to bottom.
         Returns the header row, for conditional formats.
         """
         columns = narrowed(columns, landscape)
@@ -257,6 +267,8 @@ class Book:
         if note:
             ws.set_row(head - 1, LINE_PT * lines_needed(note, sum(widths)) + 2)
             self.span(ws, head - 1, 0, len(printed) - 1, note, self.f_note_wrap)
+        if above is not None:
+            above(ws, head)
         head += gap
         ws.set_row(head, LINE_PT * max(lines_needed(c.heading, c.width) for c in columns) + 4)
         for c, column in enumerate(columns):
@@ -335,7 +347,10 @@ class Book:
         for c, value in enumerate(values):
             kind = columns[c].kind
             text_fmt, num_fmts = edits[c] if edits and c in edits else (base_text, base_nums)
-            if type(value) is str and value:
+            if type(value) is Formula:
+                ws.write_formula(r, c, value.formula.format(row=r + 1), special.get(c, num_fmts.get(kind, text_fmt)),
+                                 value.value)
+            elif type(value) is str and value:
                 ws.write_string(r, c, value, text_fmt)
             elif kind in num_fmts and (number := _number(value)) is not None:
                 ws.write_number(r, c, number, special.get(c, num_fmts[kind]))

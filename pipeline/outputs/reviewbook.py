@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pipeline.core.review import REVIEW, review_key
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
-from pipeline.outputs.document import EDIT_COLOR, Book, Column, missing
+from pipeline.outputs.document import EDIT_COLOR, Book, Column, Formula, missing
 from pipeline.outputs.record import Record, award_label, kind_sections, outcome_label, ranked_order
 from pipeline.outputs.words import LABELS
 from pipeline.stages.read.grid import col_letter
@@ -46,8 +46,9 @@ def _row(i: int, r: Record, n: int, rules: Rules) -> list[object]:
     if typed is not None:
         appraised = [t if t is not None else s for t, s in zip((list(typed.scores) + [None] * n)[:n], selfs,
                                                               strict=True)]
+    first, last = col_letter(3), col_letter(3 + n - 1)
     return [
-        i, r["name"], r.self_total, *appraised, r.total,
+        i, r["name"], r.self_total, *appraised, Formula(f"=SUM({first}{{row}}:{last}{{row}})", r.total),
         typed.reason if typed else "", _proposal(r, rules), typed.decision if typed else "",
         typed.votes if typed and typed.votes not in (None, "") else None, typed.note if typed else "",
         r.unit_code, rules.kind_name(r.kind), r.group, r.field, *selfs, outcome_label(r, rules),
@@ -55,14 +56,15 @@ def _row(i: int, r: Record, n: int, rules: Rules) -> list[object]:
     ]
 
 
-def _meeting_block(book: Book, ws, head: int, meeting: Meeting | None, members: int) -> None:
-    """Date, members and members present, each value right of its label; values staff fill in."""
+def _meeting_block(book: Book, ws, top: int, meeting: Meeting | None, members: int) -> None:
+    """Date, members and members present from row ``top``, each value right of its label; values
+    staff fill in."""
     label = book.wb.add_format({"font_name": "Times New Roman", "font_size": 11, "bold": True, "align": "right"})
     value = book.wb.add_format({"font_name": "Times New Roman", "font_size": 11, "locked": False, "bg_color": EDIT_COLOR,
                                 "border": 1, "align": "left"})
     values = {"date": meeting.date if meeting else None, "members": meeting.members if meeting else members,
               "present": meeting.present if meeting else None}
-    for k, r in (("date", head - 4), ("members", head - 3), ("present", head - 2)):
+    for k, r in (("date", top), ("members", top + 1), ("present", top + 2)):
         ws.merge_range(r, 0, r, 2, REVIEW[k], label)
         v = values[k]
         ws.merge_range(r, 3, r, 5, "", value)
@@ -83,32 +85,19 @@ def review_sheet(book: Book, group: str, forms: list[Record], rules: Rules, year
     ws = book.sheet(group)
     sections = kind_sections([r.kind for r in current], rules)
     title = REVIEW["sheet_title"].format(movement=movement, year=year, group=group)
-    head = book.table(ws, title, columns, rows, sections=sections, note=REVIEW["note"], gap=4)
-    _meeting_block(book, ws, head, meeting, rules.council.members)
-    _editable(book, ws, head, rows, sections, n, rules)
+    head = book.table(ws, title, columns, rows, sections=sections, note=REVIEW["note"], gap=4,
+                      above=lambda ws, top: _meeting_block(book, ws, top, meeting, rules.council.members))
+    _checks(ws, head, rows, sections, n, rules)
     ws.protect("", {"autofilter": True, "format_columns": True, "format_rows": True})
 
 
-def _editable(book: Book, ws, head: int, rows: list[list[object]], sections: dict[int, str], n: int,
-              rules: Rules) -> None:
-    """The appraised total a live sum of the appraised scores; the decision a drop-down; the scores
-    and votes checked as typed. (The cells staff fill in were written unlocked and tinted.)"""
-    total = book.wb.add_format({"font_name": "Times New Roman", "font_size": 11, "valign": "top", "border": 1,
-                                "align": "center", "bold": True, "num_format": "0.##;-0.##;0"})
-    first, total_col = 3, 3 + n
-    decision, votes = total_col + 3, total_col + 4
-    r = head + 1
-    rows_at = []
-    for i, row in enumerate(rows):
-        r += 1 if i in sections else 0
-        rows_at.append(r)
-        ws.write_formula(r, total_col, f"=SUM({col_letter(first)}{r + 1}:{col_letter(first + n - 1)}{r + 1})",
-                         total, row[total_col])
-        r += 1
-    if not rows_at:
+def _checks(ws, head: int, rows: list[list[object]], sections: dict[int, str], n: int, rules: Rules) -> None:
+    """The decision a drop-down; the scores and votes checked as typed."""
+    if not rows:
         return
+    first, decision, votes = 3, 3 + n + 3, 3 + n + 4
+    top, bottom = head + 1 + (1 if 0 in sections else 0), head + len(rows) + len(sections)
     choices = [rules.awards[GROUP_AWARD].short, rules.awards[PROPOSAL].short, rules.council.no_award]
-    top, bottom = rows_at[0], rows_at[-1]
     ws.data_validation(top, decision, bottom, decision, {"validate": "list", "source": choices,
                                                           "error_type": "warning"})
     most = max(c.points for k in rules.kinds.values() for c in k.criteria)
