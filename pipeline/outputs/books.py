@@ -225,7 +225,10 @@ def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: d
             forms = records(result.forms)
             footer = _footer(result, today)
             whole = replace(result, forms=result.forms.iloc[:0])  # built from records (see _group_jobs)
-            current = [r for r in forms if not r.rejected and not r.superseded]
+            # The review workbook needs neither the reasons nor the ranked scores: each record is sent
+            # to its worker lighter (at 100 000 forms, two workers hold every record at once).
+            current = [r._replace(reasons=(), note=None, decision_note=None, scores=())
+                       for r in forms if not r.rejected and not r.superseded]
             books += [BookJob(consolidated_workbook(folder, result.year), None, whole, forms, rules, today, footer),
                       *_group_jobs(folder, result, forms, rules, today, footer),
                       BookJob(review_workbook(folder, result.year), None, whole, current, rules, today, footer,
