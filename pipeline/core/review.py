@@ -38,6 +38,11 @@ REVIEW = {
     "date": "Ngày họp:",
     "members": "Số thành viên Hội đồng:",
     "present": "Số thành viên dự họp:",
+    # What a meeting's value must be, as a finding says it.
+    "need_date": "một ngày, ví dụ 15/09/2024",
+    "need_members": "một số nguyên dương",
+    "need_present": "một số nguyên",
+    "need_at_most": "không quá {members}",
     # How the council's reason names a refused form's proposal when it was no award.
     "none": "không đề xuất",
     "tie": "đồng hạng, Hội đồng xét",

@@ -22,6 +22,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
 
 from pipeline.infra.files import atomic_write
+from pipeline.outputs.document import date_line
+from pipeline.outputs.words import LABELS
 
 FONT = "Times New Roman"  # body 13 pt, within the decree's 13–14; the issuer and national name 12
 BODY_PT, HEAD_PT, RECIPIENTS_PT, ITEMS_PT, DRAFT_PT = 13, 12, 12, 11, 10
@@ -46,9 +48,8 @@ def _widths(table, widths_mm: Sequence[float]) -> None:
 def date_words(place: str, day: dt.date | None, year: int) -> str:
     """"Vạn Ninh, ngày 05 tháng 3 năm 2026"; without a day, the blanks the clerk fills in."""
     if day is None:
-        return f"{place}, ngày      tháng      năm {year}"
-    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
-    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
+        return LABELS["date_blank"].format(place=place, year=year)
+    return date_line(place, day)
 
 
 class Letter:

@@ -56,9 +56,9 @@ class _Sitting:
         date = parse_date(meeting.date) if meeting.date not in (None, "") else None
         members, present = _whole(meeting.members), _whole(meeting.present)
         for label, raw, value, cell, need in (
-            (REVIEW["date"], meeting.date, date, meeting.cell_date, "một ngày, ví dụ 15/09/2024"),
-            (REVIEW["members"], meeting.members, members or None, meeting.cell_members, "một số nguyên dương"),
-            (REVIEW["present"], meeting.present, present, meeting.cell_present, "một số nguyên"),
+            (REVIEW["date"], meeting.date, date, meeting.cell_date, REVIEW["need_date"]),
+            (REVIEW["members"], meeting.members, members or None, meeting.cell_members, REVIEW["need_members"]),
+            (REVIEW["present"], meeting.present, present, meeting.cell_present, REVIEW["need_present"]),
         ):
             if raw is None or raw == "":
                 self.findings.append(finding("meeting-missing", *where, cell, label=label.rstrip(":")))
@@ -69,7 +69,8 @@ class _Sitting:
         self.members, self.present, self.date = members, present, date.strftime("%d/%m/%Y")
         if present > members:
             self.findings.append(finding("meeting-invalid", *where, meeting.cell_present, present,
-                                         f"không quá {members}", label=REVIEW["present"].rstrip(":")))
+                                         REVIEW["need_at_most"].format(members=members),
+                                         label=REVIEW["present"].rstrip(":")))
         elif not rules.council.quorum_met(members, present):
             need = f"{rules.council.quorum.numerator}/{rules.council.quorum.denominator}"
             self.findings.append(finding("no-quorum", *where, meeting.cell_present, present, need, members=members))
@@ -82,7 +83,7 @@ def _checked(forms: pd.DataFrame, i, row: ReviewRow, wanted: str, sitting: _Sitt
     if wanted == NO_AWARD:
         return None
     if not forms.at[i, "eligible"]:
-        found = "; ".join(f.code for f in forms.at[i, "reasons"])
+        found = "; ".join(f.message for f in forms.at[i, "reasons"])
         return finding("decision-ineligible", *place, row.cell_decision, found)
     votes = _whole(row.votes)
     if row.votes is None or row.votes == "":
