@@ -17,7 +17,7 @@ from pipeline.core.rules import RulesError, load_rules
 from pipeline.outputs.drafts import office
 
 from .helpers import BOX, ROOT, pdf_pages, pdf_words, printed_whole
-from .test_review import GROUP, MEETING, REVIEW_FILE, _forms, _history, fill
+from .test_review import GROUP, council_meets, write_forms, write_history
 
 VB = Path("2024") / "van_ban"
 
@@ -29,17 +29,11 @@ def _invoke(*args):
 @pytest.fixture
 def decided(add, inputs, rules, tmp_path):
     """A year through the council: A proposed to the province, D awarded on a tie, C refused."""
-    _forms(add)
-    _history(inputs, rules)
+    write_forms(add)
+    write_history(inputs, rules)
     out = tmp_path / "outputs"
     assert _invoke("run", "--inputs", inputs, "--outputs", out).exit_code == 0
-    fill(out / "2024" / "xet_khen_thuong_2024.xlsx", inputs / REVIEW_FILE, {
-        "A": {"decision": "Đề nghị Bằng khen tỉnh", "votes": 7},
-        "C": {"decision": "Không khen thưởng", "votes": 1},
-        "D": {"decision": "Giấy khen huyện", "votes": 6},
-    }, MEETING)
-    result = _invoke("run", "--inputs", inputs, "--outputs", out)
-    assert result.exit_code == 0, result.output
+    council_meets(out / "2024" / "xet_khen_thuong_2024.xlsx", inputs, out)
     return out
 
 
@@ -111,8 +105,8 @@ def test_proposals_to_the_province_and_the_minutes(decided):
 
 
 def test_before_the_council_the_drafts_say_they_are_proposals(add, inputs, rules, tmp_path):
-    _forms(add)
-    _history(inputs, rules)
+    write_forms(add)
+    write_history(inputs, rules)
     out = tmp_path / "outputs"
     assert _invoke("run", "--inputs", inputs, "--outputs", out).exit_code == 0
     d = docx.Document(out / VB / "quyet_dinh_huyen_van_ninh_2024.docx")
@@ -128,7 +122,7 @@ def test_the_wording_comes_from_the_rules_file(add, inputs, tmp_path):
     changed = changed.replace('recipients = ["Như Điều 3",', 'recipients = ["Như Điều 3", "Sở Nội vụ",')
     rules_file = tmp_path / "rules.toml"
     rules_file.write_text(changed, encoding="utf-8")
-    _forms(add)
+    write_forms(add)
     out = tmp_path / "outputs"
     assert _invoke("run", "--inputs", inputs, "--outputs", out, "--rules", rules_file).exit_code == 0
     d = docx.Document(out / VB / "quyet_dinh_huyen_van_ninh_2024.docx")

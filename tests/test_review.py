@@ -36,13 +36,13 @@ def _invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-def _forms(add, year=2024, units=UNITS):
+def write_forms(add, year=2024, units=UNITS):
     for code, scores in units.items():
         add(f"{year}/{code}.xlsx", FormSpec(name=f"Đơn vị {code}", unit_code=code, year=year, group=GROUP,
                                            scores=list(scores), date=f"20/08/{year}"))
 
 
-def _history(inputs, rules):
+def write_history(inputs, rules):
     write_register(inputs / "lich_su" / "2023.xlsx", rules.registers.history_columns,
                    [[2023, "A", "Đơn vị A", "Tập thể", GROUP, "Giấy khen huyện"]])
 
@@ -90,11 +90,27 @@ def _problems(out: Path, year=2024) -> set[tuple[str, str, str]]:
     return {(r["file"], r["cell"], r["code"]) for r in read_csv(out / str(year) / "loi.csv")}
 
 
+# The council's meeting of the tests: A proposed to the province, C refused, D awarded on the tie.
+DECISIONS = {
+    "A": {"decision": "Đề nghị Bằng khen tỉnh", "votes": 7},
+    "C": {"decision": "Không khen thưởng", "votes": 1},
+    "D": {"decision": "Giấy khen huyện", "votes": 6},
+}
+
+
+def council_meets(written: Path, inputs: Path, out: Path):
+    """Staff record the meeting and its decisions in the review workbook; the next run."""
+    fill(written, inputs / REVIEW_FILE, DECISIONS, MEETING)
+    result = _invoke("run", "--inputs", inputs, "--outputs", out)
+    assert result.exit_code == 0, result.output
+    return result
+
+
 @pytest.fixture
 def proposed(add, inputs, rules, tmp_path):
     """The month's run before the appraisal: the review workbook it wrote, and the outputs."""
-    _forms(add)
-    _history(inputs, rules)
+    write_forms(add)
+    write_history(inputs, rules)
     out = tmp_path / "outputs"
     result = _invoke("run", "--inputs", inputs, "--outputs", out)
     assert result.exit_code == 0, result.output
@@ -160,13 +176,7 @@ def test_appraisal_lowers_a_score_and_the_ranking_follows(proposed, inputs, tmp_
 def test_council_decides_and_next_year_follows_the_decision(proposed, inputs, tmp_path, add, rules):
     written, out = proposed
     assert _by_unit(out)["C"]["award"] == _by_unit(out)["D"]["award"] == "dong_hang"
-    fill(written, inputs / REVIEW_FILE, {
-        "A": {"decision": "Đề nghị Bằng khen tỉnh", "votes": 7},
-        "C": {"decision": "Không khen thưởng", "votes": 1},
-        "D": {"decision": "Giấy khen huyện", "votes": 6},
-    }, MEETING)
-    result = _invoke("run", "--inputs", inputs, "--outputs", out)
-    assert result.exit_code == 0, result.output
+    result = council_meets(written, inputs, out)
     assert "Hội đồng đã quyết định 3 hồ sơ" in result.output
     units = _by_unit(out)
     assert {u: (units[u]["award"], units[u]["proposed_award"], units[u]["decided_by"]) for u in "ABCD"} == {
@@ -185,7 +195,7 @@ def test_council_decides_and_next_year_follows_the_decision(proposed, inputs, tm
     # The next year: the 2024 dossiers are archived; the ledger remembers what was decided.
     shutil.rmtree(inputs / "2024")
     (inputs / REVIEW_FILE).unlink()
-    _forms(add, 2025, {"C": FULL, "D": [14.5, 14.5, 15, 15, 15, 15, 10], "B": [14.5, 14, 15, 15, 15, 15, 10]})
+    write_forms(add, 2025, {"C": FULL, "D": [14.5, 14.5, 15, 15, 15, 15, 10], "B": [14.5, 14, 15, 15, 15, 15, 10]})
     result = _invoke("run", "--inputs", inputs, "--outputs", out)
     assert result.exit_code == 0, result.output
     nxt = _by_unit(out, 2025)
