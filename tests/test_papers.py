@@ -16,7 +16,7 @@ from pipeline.cli import main
 from pipeline.core.rules import RulesError, load_rules
 from pipeline.outputs.drafts import office
 
-from .helpers import BOX, ROOT, pdf_pages, pdf_words, printed_whole
+from .helpers import BOX, ROOT, pdf_pages, pdf_words, printed_whole, read_csv
 from .test_review import GROUP, council_meets, write_forms, write_history
 
 VB = Path("2024") / "van_ban"
@@ -153,3 +153,8 @@ def test_the_printed_decision_is_a4_at_thirteen_points_with_every_name(decided, 
     printed = pdf_words(pdf)
     assert all(printed_whole(name, printed) for name in ("Đơn vị A", "Đơn vị B", "Đơn vị D"))
     assert subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).returncode == 0
+    # The consolidated workbook after the council: every reason, the council's included, printed whole.
+    summary = pdf_words(decided / "2024" / "pdf" / "tong_hop_2024.pdf")
+    reasons = [r for row in read_csv(decided / "2024" / "ket_qua.csv") for r in row["reasons"].split("; ")]
+    assert any("Hội đồng quyết định" in r for r in reasons)
+    assert all(printed_whole(r, summary) for r in reasons)
