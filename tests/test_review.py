@@ -316,3 +316,30 @@ def test_a_review_workbook_written_row_by_row_reads_back_the_same(proposed, inpu
     ws = openpyxl.load_workbook(tmp_path / "large_True.xlsx")[GROUP]
     formulas = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=SUM")]
     assert len(formulas) == 6
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None and shutil.which("libreoffice") is None,
+                    reason="LibreOffice not installed (.ci/run installs it)")
+@pytest.mark.parametrize("suffix", ["xlsx", "ods"])
+def test_a_review_workbook_saved_by_libreoffice_reads_the_same(proposed, inputs, tmp_path, suffix):
+    """Staff who fill the workbook in LibreOffice (or save it as .ods) lose nothing."""
+    import subprocess
+
+    from pipeline.outputs.drafts import office
+    from pipeline.stages.discover import InputFile
+    from pipeline.stages.review import read_review
+
+    written, _ = proposed
+    filled = tmp_path / "filled" / "xet.xlsx"
+    fill(written, filled, DECISIONS, MEETING)
+    out = tmp_path / "lo"
+    subprocess.run([office(), "--headless", "--convert-to", suffix, "--outdir", str(out), str(filled)], check=True,
+                   capture_output=True, timeout=300)
+
+    def read(path: Path):
+        st = path.stat()
+        rd = read_review(InputFile.at(path, path.name, st.st_size, st.st_mtime))
+        return ([(r.key, r.decision, r.votes, r.scores) for r in rd.rows],
+                [(m.date, m.members, m.present, m.cell_present) for m in rd.meetings])
+
+    assert read(out / f"xet.{suffix}") == read(filled)

@@ -100,7 +100,12 @@ def _meeting(grid: Grid, head: int, file: str, sheet: str) -> Meeting:
                 end = c
                 while grid.origin.get((r, end + 1)) == (r, c):  # a label merged over several cells
                     end += 1
-                found[name] = (grid.value(r, end + 1), ref(r, end + 1))
+                value_at = end + 1
+                if grid.value(r, value_at) is None:
+                    # Merges a reader does not report (.ods): the first value to the right, if any.
+                    value_at = next((k for k in range(end + 1, min(end + 6, grid.width)) if grid.value(r, k) is not None),
+                                    end + 1)
+                found[name] = (grid.value(r, value_at), ref(r, value_at))
     value = {k: found.get(k, (None, ""))[0] for k in labels.values()}
     cell = {k: found.get(k, (None, ""))[1] for k in labels.values()}
     return Meeting(file, sheet, value["date"], value["members"], value["present"], cell["date"], cell["members"],
