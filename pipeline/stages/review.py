@@ -181,13 +181,14 @@ class Review:
         return self.meetings.get((row.file, row.sheet))
 
     def meetings_by_group(self, forms: pd.DataFrame) -> dict[str, Meeting]:
-        """Each group's meeting: that of the sheet its forms' rows were read from (the last saved)."""
+        """Each group's meeting: that of the sheet its forms' rows were read from (the rows being
+        those of the file saved last)."""
         out: dict[str, Meeting] = {}
         for i, group in zip(forms.index, forms.group.tolist(), strict=True):
             row = self.matched.get(i)
             meeting = self.meeting_of(row) if row is not None else None
-            if meeting is not None and (group not in out or row.mtime >= self.rows[row.key].mtime):
-                out[group] = meeting
+            if meeting is not None:
+                out.setdefault(group, meeting)
         return out
 
 
