@@ -343,3 +343,13 @@ def test_a_review_workbook_saved_by_libreoffice_reads_the_same(proposed, inputs,
                 [(m.date, m.members, m.present, m.cell_present) for m in rd.meetings])
 
     assert read(out / f"xet.{suffix}") == read(filled)
+
+
+def test_a_review_workbook_saved_among_the_forms_is_told_where_it_belongs(proposed, inputs, tmp_path):
+    written, out = proposed
+    fill(written, inputs / "xet_khen_thuong_2024.xlsx", DECISIONS, MEETING)  # not in xet_khen_thuong/
+    result = _invoke("run", "--inputs", inputs, "--outputs", out)
+    assert result.exit_code == 0, result.output
+    assert ("xet_khen_thuong_2024.xlsx", "", "review-misplaced") in _problems(out)
+    assert not list((out / "2024").glob("phan_hoi/*.xlsx"))  # the staff's own file: no letter to a unit
+    assert _by_unit(out)["D"]["award"] == "dong_hang"  # and its decisions are not read from there

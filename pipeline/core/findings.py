@@ -160,6 +160,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Không tìm thấy bảng xét khen thưởng: cần có cột «{expected}» như trong tệp chương trình đã lập "
         "(outputs/<năm>/xet_khen_thuong_<năm>.xlsx).",
     ),
+    "review-misplaced": (
+        ERROR,
+        "Đây là bảng xét khen thưởng của cán bộ, không phải biểu mẫu của đơn vị — lưu tệp vào thư mục "
+        "{expected} để chương trình đọc điểm thẩm định và quyết định của Hội đồng.",
+    ),
     "review-duplicate": (WARNING, "Hồ sơ này cũng có trong tệp «{expected}», lưu sau — lấy theo tệp đó."),
     "review-row-unknown": (
         WARNING,

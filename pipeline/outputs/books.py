@@ -51,13 +51,13 @@ from pipeline.stages.discover import REGISTER_DIRS
 
 log = logging.getLogger("pipeline")
 
-NOT_THE_UNITS = ("file-inaccessible", "program-error", "letter-failed")
+NOT_THE_UNITS = ("file-inaccessible", "program-error", "letter-failed", "review-misplaced")
 
 
 def is_register(f: Finding) -> bool:
     """A finding in the staff's own files (inputs/lich_su, inputs/danh_sach, inputs/xet_khen_thuong),
     not a unit's file."""
-    return f.file.split("/", 1)[0] in REGISTER_DIRS
+    return f.file.split("/", 1)[0] in REGISTER_DIRS or f.code == "review-misplaced"
 
 
 def _footer(result: YearResult, today: dt.date) -> str:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from pipeline.core import encodings
+from pipeline.core.review import REVIEW, REVIEW_DIR
 from pipeline.core.findings import finding
 from pipeline.core.rules import Rules
 from pipeline.infra.workers import Failure, Limits, isolated_map
@@ -27,6 +28,8 @@ from pipeline.stages.read.transport import WorkbookRead, from_text, to_text
 __all__ = ["FormRecord", "Progress", "WorkbookRead", "frames", "read_all", "read_workbook"]
 
 log = logging.getLogger("pipeline")
+
+REVIEW_KEY = REVIEW["key"]  # the review workbook's key heading, as a grid's text holds it
 
 # Findings whose ``found`` is a library's own words: logged for staff, never shown to a unit.
 TECHNICAL = ("file-unreadable", "not-a-spreadsheet")
@@ -54,7 +57,7 @@ def read_sheets(file: InputFile, sheets: list[Sheet], rules: Rules) -> WorkbookR
     """The forms of a workbook's sheets, or the one finding that says why there is none."""
     layout = layout_for(rules)
     out = WorkbookRead(file)
-    any_data = False
+    any_data = review = False
     for sheet in sheets:
         grid = _grid(sheet, file)
         got = read_sheet(grid, sheet.name, file, layout)
@@ -64,8 +67,12 @@ def read_sheets(file: InputFile, sheets: list[Sheet], rules: Rules) -> WorkbookR
             out.findings.append(got)
         else:
             any_data = any_data or grid.has_data()
+            review = review or any(REVIEW_KEY in row for row in grid.texts)
     if not out.forms and not out.findings:
-        if any_data:
+        if review:
+            # The staff's own review workbook saved among the units' files: said so, no letter.
+            out.findings.append(finding("review-misplaced", file.rel, expected=f"inputs/{REVIEW_DIR}/"))
+        elif any_data:
             out.findings.append(finding("no-form-found", file.rel, expected=layout.header_names))
         else:
             out.findings.append(finding("empty-workbook", file.rel))
