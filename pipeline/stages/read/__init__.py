@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable
 
 from pipeline.core import encodings
-from pipeline.core.review import REVIEW, REVIEW_DIR
 from pipeline.core.findings import finding
+from pipeline.core.review import REVIEW, REVIEW_DIR
 from pipeline.core.rules import Rules
 from pipeline.infra.workers import Failure, Limits, isolated_map
 from pipeline.stages.discover import InputFile
