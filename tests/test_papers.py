@@ -51,7 +51,7 @@ def test_the_decision_lists_every_holder_and_follows_the_council(decided, rules)
     # Holders of the group's Giấy khen, the one proposed to the province included; C was refused.
     assert _table_names(d) == ["Đơn vị A", "Đơn vị B", "Đơn vị D"]
     article = _paragraph(d, "Điều 1.")
-    assert "cho 3 tập thể và 0 cá nhân" in article.text and article.runs[0].bold
+    assert "cho 3 tập thể đã có thành tích" in article.text and article.runs[0].bold  # no "0 cá nhân"
     assert "quyết định của Hội đồng" in d.sections[0].header.paragraphs[0].text
     assert "15/09/2024" in d.sections[0].header.paragraphs[0].text
     heading = d.tables[0].rows[0].cells

@@ -18,6 +18,7 @@ from pipeline.core.rules.papers import Wording
 from pipeline.core.text import format_number, slug
 from pipeline.outputs.letter import Letter, date_words
 from pipeline.outputs.record import Record, award_label, ranked_order
+from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult
 from pipeline.stages.decide import TIE
 from pipeline.stages.read.records import parse_date
@@ -65,10 +66,13 @@ class _Draft:
         decided = any(r.decided for r in forms) if meeting is not None else all(r.decided for r in forms)
         self.note = common.text("draft_decision", date=date) if decided and date else common.text("draft_proposal")
 
-    def counts(self, forms: list[Record]) -> dict[str, int]:
+    def counts(self, forms: list[Record]) -> dict[str, object]:
+        """How many of each kind a list holds: as numbers, and as words ("1 tập thể", never "0 cá nhân")."""
         person = {code for code, k in self.rules.kinds.items() if k.person}
+        per_kind = [(sum(r.kind == code for r in forms), kind.name.lower()) for code, kind in self.rules.kinds.items()]
+        whom = LABELS["and"].join(f"{n} {name}" for n, name in per_kind if n)
         return {"collectives": sum(r.kind not in person for r in forms),
-                "individuals": sum(r.kind in person for r in forms)}
+                "individuals": sum(r.kind in person for r in forms), "whom": whom}
 
     def unit(self, r: Record) -> str:
         kind = self.rules.kinds.get(r.kind)

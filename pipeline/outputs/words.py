@@ -87,6 +87,7 @@ LABELS = {
     "nothing": "Không có.",
     "sign_hint": "(Ký, ghi rõ họ tên)",
     "date_line": "{place}, ngày {day} tháng {month} năm {year}",
+    "and": " và ",  # between the counts of each kind in a draft ("3 tập thể và 5 cá nhân")
     "date_blank": "{place}, ngày      tháng      năm {year}",  # a draft's date, for the clerk to fill in
     "page": "Trang &P/&N",
     "footer": "Lập ngày {date} từ {n} tệp hồ sơ",

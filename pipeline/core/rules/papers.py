@@ -20,7 +20,7 @@ PLACEHOLDERS = {
     "year": "the year being decided", "today_year": "the year the draft is made", "movement": "the movement",
     "province": "the province", "group": "the group's name", "GROUP": "the group's name in capitals",
     "place": "the group's name without its prefix (Huyện, Thị xã, …)", "collectives": "number of collectives",
-    "individuals": "number of individuals", "groups": "number of groups", "date": "the council's meeting date",
+    "individuals": "number of individuals", "whom": "each kind's number and name, kinds with none left out", "groups": "number of groups", "date": "the council's meeting date",
     "present": "members present", "members": "members of the council", "absent": "members absent",
     "percent": "votes in favour, as a share of those present", "n": "an article's number",
 }
