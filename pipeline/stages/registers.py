@@ -15,12 +15,10 @@ import pandas as pd
 from pipeline.core.findings import OR, Finding, finding
 from pipeline.core.rules import Rules
 from pipeline.core.text import key, unit_key
-from pipeline.infra.workers import Failure, isolated_map
 from pipeline.stages.discover import InputFile
-from pipeline.stages.read.checks import checked_bytes
-from pipeline.stages.read.grid import Grid, as_text, ref
+from pipeline.stages.read import read_each, staff_grids
+from pipeline.stages.read.grid import as_text, ref
 from pipeline.stages.read.records import parse_year
-from pipeline.stages.read.sheets import PasswordProtected, Unreadable, open_workbook
 from schemas import failures
 from schemas.registers import history_schema, roster_schema
 
@@ -38,17 +36,12 @@ class RegisterRead:
 def read_register(file: InputFile, columns: tuple[str, ...], fields: tuple[str, ...], folder: str) -> RegisterRead:
     """Rows of one register workbook (run in a worker, like forms)."""
     out = RegisterRead(file)
-    _, refused = checked_bytes(file)
+    grids, refused = staff_grids(file)
     if refused:
         out.findings.append(refused)
         return out
     wanted = [key(c) for c in columns]
-    try:
-        sheets = open_workbook(file.path)
-    except (PasswordProtected, Unreadable):
-        sheets = []
-    for sheet in sheets:
-        grid = Grid(sheet.rows, sheet.merged)
+    for sheet, grid in grids:
         for r in range(len(grid.rows)):
             keys = [key(grid.text(r, c)) for c in range(grid.width)]
             if all(w in keys for w in wanted):
@@ -58,7 +51,7 @@ def read_register(file: InputFile, columns: tuple[str, ...], fields: tuple[str, 
                     if all(v is None for v in values.values()):
                         continue
                     out.rows.append({
-                        "file": file.rel, "sheet": sheet.name, "row": rr + 1,
+                        "file": file.rel, "sheet": sheet, "row": rr + 1,
                         **{f: as_text(v) for f, v in values.items()},
                         **({"year_value": values["year"]} if "year" in values else {}),
                         **{f"cell_{f}": ref(rr, c) for f, c in cols.items()},
@@ -77,13 +70,7 @@ def read_registers(files: list[InputFile], rules: Rules, history: bool) -> list[
     columns = rules.registers.history_columns if history else rules.registers.roster_columns
     fields = FIELDS_HISTORY if history else FIELDS_ROSTER
     folder = f"inputs/{HISTORY_DIR if history else ROSTER_DIR}/"
-    out: list[RegisterRead] = [RegisterRead(f) for f in files]
-    for i, result in isolated_map(read_register, files, (columns, fields, folder)):
-        if isinstance(result, Failure):
-            out[i].findings.append(finding("reader-crashed", files[i].rel))
-        else:
-            out[i] = result
-    return out
+    return read_each(read_register, files, (columns, fields, folder), RegisterRead)
 
 
 def _frame(reads: list[RegisterRead], rules: Rules, history: bool) -> pd.DataFrame:

@@ -22,11 +22,9 @@ from pipeline.core.review import REVIEW, review_key
 from pipeline.core.rules import Rules
 from pipeline.core.table import columns
 from pipeline.core.text import format_number, key, parse_number, unit_key
-from pipeline.infra.workers import Failure, isolated_map
 from pipeline.stages.discover import InputFile
-from pipeline.stages.read.checks import checked_bytes
+from pipeline.stages.read import read_each, staff_grids
 from pipeline.stages.read.grid import Grid, as_text, ref
-from pipeline.stages.read.sheets import PasswordProtected, Unreadable, open_workbook
 
 EPS = 1e-9
 MAX_CRITERIA = 30
@@ -50,7 +48,6 @@ class ReviewRow(NamedTuple):
 
     file: str
     sheet: str
-    mtime: float
     key: str
     cell_key: str
     form_file: str
@@ -125,7 +122,7 @@ def _rows(grid: Grid, head: int, cols: dict[str, int], file: InputFile, sheet: s
 
         scores = tuple(grid.value(r, cols[f"score{i}"]) if f"score{i}" in cols else None for i in range(1, n + 1))
         out.append(ReviewRow(
-            file.rel, sheet, file.mtime, row_key, ref(r, cols["key"]), text("file"), text("sheet"),
+            file.rel, sheet, row_key, ref(r, cols["key"]), text("file"), text("sheet"),
             tuple(parse_number(grid.value(r, cols[f"self{i}"])) if f"self{i}" in cols else None
                   for i in range(1, n + 1)),
             tuple(None if as_text(v) == "" else v for v in scores),
@@ -141,17 +138,12 @@ def _rows(grid: Grid, head: int, cols: dict[str, int], file: InputFile, sheet: s
 def read_review(file: InputFile) -> ReviewRead:
     """Rows and meetings of one review workbook (run in a worker, like forms)."""
     out = ReviewRead(file)
-    _, refused = checked_bytes(file)
+    grids, refused = staff_grids(file)
     if refused:
         out.findings.append(refused)
         return out
-    try:
-        sheets = open_workbook(file.path)
-    except (PasswordProtected, Unreadable):
-        sheets = []
     headings = _headings(MAX_CRITERIA)
-    for sheet in sheets:
-        grid = Grid(sheet.rows, sheet.merged)
+    for sheet, grid in grids:
         for r in range(len(grid.rows)):
             cols = {}
             for c in range(grid.width):
@@ -159,8 +151,8 @@ def read_review(file: InputFile) -> ReviewRead:
                 if name:
                     cols.setdefault(name, c)
             if "key" in cols and "name" in cols:
-                out.meetings.append(_meeting(grid, r, file.rel, sheet.name))
-                out.rows += _rows(grid, r, cols, file, sheet.name)
+                out.meetings.append(_meeting(grid, r, file.rel, sheet))
+                out.rows += _rows(grid, r, cols, file, sheet)
                 break
     if not out.meetings:
         out.findings.append(finding("review-no-table", file.rel, expected=REVIEW["key"]))
@@ -193,12 +185,7 @@ class Review:
 
 
 def read_reviews(files: list[InputFile]) -> Review:
-    reads = [ReviewRead(f) for f in files]
-    for i, result in isolated_map(read_review, files):
-        if isinstance(result, Failure):
-            reads[i].findings.append(finding("reader-crashed", files[i].rel))
-        else:
-            reads[i] = result
+    reads = read_each(read_review, files, (), ReviewRead)
     review = Review()
     # Oldest first: a later file's row replaces an earlier one's.
     for rd in sorted(reads, key=lambda rd: (rd.file.mtime, rd.file.rel)):

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 
 from pipeline.core import encodings
-from pipeline.core.findings import finding
+from pipeline.core.findings import Finding, finding
 from pipeline.core.review import REVIEW, REVIEW_DIR
 from pipeline.core.rules import Rules
 from pipeline.infra.workers import Failure, Limits, isolated_map
@@ -25,7 +25,7 @@ from pipeline.stages.read.records import FormRecord, frames, record
 from pipeline.stages.read.sheets import PasswordProtected, Unreadable, open_workbook, upper_font_cells
 from pipeline.stages.read.transport import WorkbookRead, from_text, to_text
 
-__all__ = ["FormRecord", "Progress", "WorkbookRead", "frames", "read_all", "read_workbook"]
+__all__ = ["FormRecord", "Progress", "WorkbookRead", "frames", "read_all", "read_each", "read_workbook", "staff_grids"]
 
 log = logging.getLogger("pipeline")
 
@@ -100,6 +100,34 @@ def read_workbook(file: InputFile, rules: Rules) -> WorkbookRead:
     elif refused.code != "file-inaccessible":  # too large to read whole: hashed in blocks
         result.sha256 = file_sha256(file.path)
     return result
+
+
+def staff_grids(file: InputFile) -> tuple[list[tuple[str, Grid]], Finding | None]:
+    """The sheets of a staff's own workbook (a register, a review workbook) as grids, or the
+    finding that refused its bytes. A workbook no reader opens gives no sheet: the caller says
+    what it did not find there."""
+    data, refused = checked_bytes(file)
+    if refused:
+        return [], refused
+    try:
+        sheets = open_workbook(file.path, data)
+    except (PasswordProtected, Unreadable):
+        return [], None
+    return [(sheet.name, Grid(sheet.rows, sheet.merged)) for sheet in sheets], None
+
+
+def read_each(func: Callable, files: list[InputFile], args: tuple, empty: Callable[[InputFile], object]) -> list:
+    """``func(file, *args)`` for every staff workbook, each in a worker; where a worker crashed,
+    ``empty(file)`` with the finding ``reader-crashed``."""
+    out = [empty(f) for f in files]
+    if not files:
+        return out
+    for i, result in isolated_map(func, files, args):
+        if isinstance(result, Failure):
+            out[i].findings.append(finding("reader-crashed", files[i].rel))
+        else:
+            out[i] = result
+    return out
 
 
 def _read_in_worker(file: InputFile, rules: Rules) -> tuple[str, str]:
