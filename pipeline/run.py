@@ -93,7 +93,7 @@ class RunReport:
     @property
     def decided(self) -> int:
         """Forms whose outcome the council decided (0 when the outputs were kept)."""
-        return sum(int(y.forms.decided.sum()) for y in self.years if "decided" in y.forms)
+        return sum(int(y.forms.decided.sum()) for y in self.years)
 
     @property
     def review_refused(self) -> int:

@@ -66,8 +66,8 @@ def combine(forms: pd.DataFrame, criteria: pd.DataFrame, ranked: pd.DataFrame,
     out["tie_edge"] = outcome.tie_edge.fillna("").astype(str)
     out["reasons"] = [r if isinstance(r, list) else [] for r in outcome.reasons]
     out["by_name"] = outcome.by_name.eq(True)
-    out["self_total"] = outcome.self_total.astype("float64") if "self_total" in outcome else out.total
-    out["appraised"] = outcome.appraised.eq(True) if "appraised" in outcome else False
+    out["self_total"] = outcome.self_total.astype("float64")
+    out["appraised"] = outcome.appraised.eq(True)
     out["proposed"] = outcome.proposed.fillna("").astype(str)
     out["proposed_edge"] = outcome.proposed_edge.fillna("").astype(str)
     out["decided"] = outcome.decided.eq(True)
@@ -76,7 +76,7 @@ def combine(forms: pd.DataFrame, criteria: pd.DataFrame, ranked: pd.DataFrame,
     matched = review.matched if review is not None else {}
     out["review_row"] = [matched.get(i) for i in out.index]
     scores = _scores_by_form(criteria)
-    self_scores = _scores_by_form(criteria, "self_score") if "self_score" in criteria else scores
+    self_scores = _scores_by_form(criteria, "self_score")
     out["unit"] = [u if isinstance(u, str) else unit_key(c, n, k, g)
                    for u, c, n, k, g in zip(outcome.unit.tolist(), *(out[c].tolist() for c in ("unit_code", "name", "kind", "group")), strict=True)]
     out["scores"] = [scores.get(i, []) for i in out.index]

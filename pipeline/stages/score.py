@@ -17,7 +17,10 @@ EPS = 1e-9
 
 
 def score(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """Accepted forms with ``total``, ``eligible`` and ``reasons`` (a list of Findings of severity REASON)."""
+    """Accepted forms with ``total``, ``eligible`` and ``reasons`` (a list of Findings of severity REASON).
+
+    ``forms`` and ``criteria`` come from ``stages.review.appraise``: ``self_total`` and ``self_score``
+    beside the scores ranked on."""
     el = rules.eligibility
     accepted = forms[~forms.rejected].copy(deep=False)
     crit = criteria[criteria.form_id.isin(accepted.index)]
@@ -25,8 +28,7 @@ def score(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> pd.DataF
     where = {i: (f, s) for i, f, s in zip(accepted.index, accepted.file.tolist(), accepted.sheet.tolist(), strict=True)}
     percent = el.criterion_min_percent
     below = crit[crit.score * 100 + EPS < crit.points * percent]
-    selfs = crit.self_score if "self_score" in crit else crit.score
-    for row, self_score in zip(below.itertuples(), selfs[below.index].tolist(), strict=True):
+    for row, self_score in zip(below.itertuples(), crit.self_score[below.index].tolist(), strict=True):
         need = format_number(row.points * percent / 100)
         # An appraised score says so, with the self-score beside it.
         code = "criterion-below" if abs(row.score - self_score) <= EPS else "criterion-below-appraised"
@@ -36,8 +38,7 @@ def score(forms: pd.DataFrame, criteria: pd.DataFrame, rules: Rules) -> pd.DataF
             self_score=format_number(self_score),
         ))
     accepted["total"] = accepted.score_sum
-    self_totals = accepted.self_total if "self_total" in accepted else accepted.score_sum
-    for form_id, total, self_total, cell in zip(accepted.index, accepted.total.tolist(), self_totals.tolist(),
+    for form_id, total, self_total, cell in zip(accepted.index, accepted.total.tolist(), accepted.self_total.tolist(),
                                                 accepted.cell_total.tolist(), strict=True):
         if total + EPS < el.total_min:
             need = format_number(el.total_min)
