@@ -38,17 +38,17 @@ def _proposal(r: Record, rules: Rules) -> str:
     return "\n".join(t for t in (text, r.preference.message if r.preference is not None else "") if t)
 
 
-def _row(i: int, r: Record, n: int, rules: Rules) -> list[object]:
-    """A form's row: the self-scores, and what staff typed last time where it is the same form."""
+def _row(i: int, r: Record, n: int, rules: Rules, total: str) -> list[object]:
+    """A form's row: the self-scores, and what staff typed last time where it is the same form.
+    ``total``: the formula of the appraised total, its row left as ``{row}``."""
     typed = r.review_row
     selfs = (list(r.self_scores) + [None] * n)[:n]
     appraised = list(selfs)
     if typed is not None:
         appraised = [t if t is not None else s for t, s in zip((list(typed.scores) + [None] * n)[:n], selfs,
                                                               strict=True)]
-    first, last = col_letter(3), col_letter(3 + n - 1)
     return [
-        i, r["name"], r.self_total, *appraised, Formula(f"=SUM({first}{{row}}:{last}{{row}})", r.total),
+        i, r["name"], r.self_total, *appraised, Formula(total, r.total),
         typed.reason if typed else "", _proposal(r, rules), typed.decision if typed else "",
         typed.votes if typed and typed.votes not in (None, "") else None, typed.note if typed else "",
         r.unit_code, rules.kind_name(r.kind), r.group, r.field, *selfs, outcome_label(r, rules),
@@ -56,12 +56,9 @@ def _row(i: int, r: Record, n: int, rules: Rules) -> list[object]:
     ]
 
 
-def _meeting_block(book: Book, ws, top: int, meeting: Meeting | None, members: int) -> None:
-    """Date, members and members present from row ``top``, each value right of its label; values
-    staff fill in."""
-    label = book.wb.add_format({"font_name": "Times New Roman", "font_size": 11, "bold": True, "align": "right"})
-    value = book.wb.add_format({"font_name": "Times New Roman", "font_size": 11, "locked": False, "bg_color": EDIT_COLOR,
-                                "border": 1, "align": "left"})
+def _meeting_block(ws, top: int, meeting: Meeting | None, members: int, label, value) -> None:
+    """Date, members and members present from row ``top``, each value (format ``value``, for staff
+    to fill in) right of its label (format ``label``)."""
     values = {"date": meeting.date if meeting else None, "members": meeting.members if meeting else members,
               "present": meeting.present if meeting else None}
     for k, r in (("date", top), ("members", top + 1), ("present", top + 2)):
@@ -77,16 +74,18 @@ def _meeting_block(book: Book, ws, top: int, meeting: Meeting | None, members: i
 
 
 def review_sheet(book: Book, group: str, forms: list[Record], rules: Rules, year: int, movement: str,
-                 meeting: Meeting | None) -> None:
+                 meeting: Meeting | None, meeting_formats: tuple) -> None:
+    """One group's sheet; ``forms``: the group's current forms."""
     n = max(len(k.criteria) for k in rules.kinds.values())
     columns = _columns(n, rules)
-    current = sorted((r for r in forms if r.group == group), key=ranked_order(rules))
-    rows = [_row(i, r, n, rules) for i, r in enumerate(current, start=1)]
+    current = sorted(forms, key=ranked_order(rules))
+    total = f"=SUM({col_letter(3)}{{row}}:{col_letter(3 + n - 1)}{{row}})"
+    rows = [_row(i, r, n, rules, total) for i, r in enumerate(current, start=1)]
     ws = book.sheet(group)
     sections = kind_sections([r.kind for r in current], rules)
     title = REVIEW["sheet_title"].format(movement=movement, year=year, group=group)
     head = book.table(ws, title, columns, rows, sections=sections, note=REVIEW["note"], gap=4,
-                      above=lambda ws, top: _meeting_block(book, ws, top, meeting, rules.council.members))
+                      above=lambda ws, top: _meeting_block(ws, top, meeting, rules.council.members, *meeting_formats))
     _checks(ws, head, rows, sections, n, rules)
     ws.protect("", {"autofilter": True, "format_columns": True, "format_rows": True})
 
@@ -110,11 +109,17 @@ def _checks(ws, head: int, rows: list[list[object]], sections: dict[int, str], n
 def write_review(book: Book, forms: list[Record], rules: Rules, year: int,
                  meetings: dict[str, Meeting]) -> None:
     """Every group's sheet; ``meetings``: each group's meeting as staff last recorded it."""
-    current = [r for r in forms if not r.rejected and not r.superseded and not missing(r.year)]
+    by_group: dict[str, list[Record]] = {}
+    for r in forms:
+        if not r.rejected and not r.superseded and not missing(r.year):
+            by_group.setdefault(r.group, []).append(r)
     movement = rules.movement.upper()
-    groups = [g for g in rules.groups if any(r.group == g for r in current)]
+    groups = [g for g in rules.groups if g in by_group]
+    label = book.wb.add_format({"font_name": "Times New Roman", "font_size": 11, "bold": True, "align": "right"})
+    value = book.wb.add_format({"font_name": "Times New Roman", "font_size": 11, "locked": False, "bg_color": EDIT_COLOR,
+                                "border": 1, "align": "left"})
     for g in groups:
-        review_sheet(book, g, current, rules, year, movement, meetings.get(g))
+        review_sheet(book, g, by_group[g], rules, year, movement, meetings.get(g), (label, value))
     if not groups:
         ws = book.sheet(LABELS["sheet_awards"])
         book.table(ws, REVIEW["sheet_title"].format(movement=movement, year=year, group="").rstrip(" —"),
