@@ -226,11 +226,7 @@ def _title(r, rules) -> str:
 
     if r.source == "decision" and not r.title:
         return rules.council.no_award
-    if award_label(r.title, rules):
-        return award_label(r.title, rules)
-    if r.title in rules.awards:
-        return rules.awards[r.title].short
-    return rules.registers.titles.get(r.title, (r.title,))[0]
+    return award_label(r.title, rules) or rules.registers.titles.get(r.title, (r.title,))[0]
 
 
 @main.command("lich-su")

@@ -57,7 +57,6 @@ class _Draft:
     def __init__(self, rules: Rules, year: int, today: dt.date, group: str, forms: list[Record],
                  meeting: Meeting | None, dates: str = ""):
         self.rules, self.year, self.today, self.group = rules, year, today, group
-        self.forms = forms
         self.meeting = meeting
         self.values = {"year": year, "today_year": today.year, "movement": rules.movement, "province": rules.province,
                        "group": group, "GROUP": group.upper(), "place": rules.place(group)}
@@ -216,5 +215,5 @@ def write_papers(result: YearResult, folder: Path, records: list[Record], rules:
         everyone.sort(key=order)
         d = _Draft(rules, result.year, today, rules.province, everyone, None, ", ".join(sorted(dates - {""})))
         d.values["place"] = rules.document.place
-        written.append(_proposal(d, d.forms, province=True).save(out / f"to_trinh_tinh_{result.year}.docx"))
+        written.append(_proposal(d, everyone, province=True).save(out / f"to_trinh_tinh_{result.year}.docx"))
     return written
