@@ -34,7 +34,6 @@ REVIEW = {
     "file": "Tệp",
     "sheet": "Trang tính",
     # The meeting's block above the table: each label's value in the cell to its right.
-    "group": "{group_label}:",
     "date": "Ngày họp:",
     "members": "Số thành viên Hội đồng:",
     "present": "Số thành viên dự họp:",

@@ -307,7 +307,7 @@ def _share(r: Reader, data: dict, k: str, where: str) -> Fraction:
 
 
 def _council(r: Reader, data: dict) -> Council:
-    keys = {"name", "members", "quorum", "majority", "no_award", "woman", "women_percent", "preference_basis"}
+    keys = {"members", "quorum", "majority", "no_award", "woman", "women_percent", "preference_basis"}
     c = r.table(data["council"], "council", keys, keys)
     members = r.whole(c, "members", "council")
     if members < 1:
@@ -315,7 +315,7 @@ def _council(r: Reader, data: dict) -> Council:
     percent = r.number(c, "women_percent", "council")
     if percent > 100:
         raise r.fail("council.women_percent", "không được lớn hơn 100")
-    return Council(r.text(c, "name", "council"), members, _share(r, c, "quorum", "council"),
+    return Council(members, _share(r, c, "quorum", "council"),
                    _share(r, c, "majority", "council"), r.text(c, "no_award", "council"),
                    tuple(r.texts(c, "woman", "council")), percent, r.text(c, "preference_basis", "council"))
 

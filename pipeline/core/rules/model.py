@@ -116,7 +116,6 @@ class Email:
 class Council:
     """The Hội đồng Thi đua - Khen thưởng: who sits on it and when its vote counts."""
 
-    name: str
     members: int
     quorum: Fraction  # a meeting counts with at least this share of the members present
     majority: Fraction  # an award needs more than this share of those present in favour
