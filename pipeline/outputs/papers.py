@@ -20,7 +20,7 @@ from pipeline.outputs.letter import Letter, date_words
 from pipeline.outputs.record import Record, award_label, ranked_order
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult
-from pipeline.stages.decide import TIE
+from pipeline.stages.decide import TIE, holds_group_award
 from pipeline.stages.read.records import parse_date
 from pipeline.stages.review import Meeting
 
@@ -39,11 +39,6 @@ def _numbered(forms: list[Record], sections: dict[int, str]):
 
 def papers_folder(folder: Path) -> Path:
     return folder / "van_ban"
-
-
-def _holds(r: Record) -> bool:
-    """Holds the group's Giấy khen: awarded, proposed on top of it, or tied only at the proposal edge."""
-    return r.award in (GROUP_AWARD, PROPOSAL) or (not r.decided and r.tie_edge == "proposal")
 
 
 def _meeting_date(meeting: Meeting | None) -> str:
@@ -200,7 +195,7 @@ def write_papers(result: YearResult, folder: Path, records: list[Record], rules:
         d = _Draft(rules, result.year, today, group, mine, result.meetings.get(group))
         dates.add(_meeting_date(result.meetings.get(group)))
         # Only the few on a list are put in order: a group may have thousands of forms.
-        holders = sorted((r for r in mine if _holds(r)), key=order)
+        holders = sorted((r for r in mine if holds_group_award(r.award, r.tie_edge)), key=order)
         proposed = [r for r in holders if r.award == PROPOSAL]
         everyone += proposed
         name = f"{slug(group)}_{result.year}.docx"

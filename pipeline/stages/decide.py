@@ -25,6 +25,11 @@ TIE = "dong_hang"  # as stages.rank marks a tie left to the council
 HOLDS = (GROUP_AWARD, PROPOSAL)
 
 
+def holds_group_award(award: str, tie_edge: str) -> bool:
+    """The group's award is certain: given, proposed on top of it, or tied only at the proposal edge."""
+    return award in HOLDS or tie_edge == "proposal"
+
+
 def _decision(text: str, rules: Rules) -> str | None:
     """An award code, NO_AWARD, or None when the text names neither."""
     k = key(text)
@@ -104,7 +109,8 @@ def _ties(forms: pd.DataFrame, year_idx: pd.Index, wanted: dict, review: Review,
           met: set[str]) -> list[Finding]:
     """A tie block half decided: its decisions go. A block untouched where the council met: told."""
     findings = []
-    tied = forms.loc[year_idx][forms.loc[year_idx, "award"] == TIE]
+    year = forms.loc[year_idx]
+    tied = year[year.award == TIE]
     for (group, _, edge, rank), block in tied.groupby(["group", "kind", "tie_edge", "rank"]):
         members = list(block.index)
         decided = [i for i in members if i in wanted]
@@ -124,23 +130,28 @@ def _quotas(forms: pd.DataFrame, year_idx: pd.Index, wanted: dict, review: Revie
     """Decisions that take a group and kind past a quota: those that raise a form go."""
     findings = []
     year = forms.loc[year_idx]
+
+    def holds_before(i) -> bool:
+        return holds_group_award(forms.at[i, "award"], forms.at[i, "tie_edge"])
+
+    def proposed_before(i) -> bool:
+        return forms.at[i, "award"] == PROPOSAL
+
+    tiers = ((GROUP_AWARD, holds_before, lambda code: code in HOLDS),
+             (PROPOSAL, proposed_before, lambda code: code == PROPOSAL))
     for (_, kind), grp in year[~year.superseded & year.eligible].groupby(["group", "kind"]):
         if not any(i in wanted for i in grp.index):
             continue
-        for code, level in ((GROUP_AWARD, HOLDS), (PROPOSAL, (PROPOSAL,))):
-            def final(i, level=level, code=code):
-                return (wanted[i] if i in wanted else forms.at[i, "award"]) in level or (
-                    i not in wanted and code == GROUP_AWARD and forms.at[i, "tie_edge"] == "proposal")
-            count, quota = sum(final(i) for i in grp.index), rules.awards[code].quota.get(kind, 0)
+        for award, before, after in tiers:
+            count = sum(after(wanted[i]) if i in wanted else before(i) for i in grp.index)
+            quota = rules.awards[award].quota.get(kind, 0)
             if count <= quota:
                 continue
-            for i in grp.index:
-                if i in wanted and wanted[i] in level and forms.at[i, "award"] not in level:
-                    wanted.pop(i)
-                    row = review.matched[i]
-                    findings.append(finding("decision-over-quota", row.file, row.sheet, row.cell_decision, count,
-                                            quota, award=rules.awards[code].short,
-                                            kind=rules.kind_name(kind).lower()))
+            for i in [i for i in grp.index if i in wanted and after(wanted[i]) and not before(i)]:
+                wanted.pop(i)
+                row = review.matched[i]
+                findings.append(finding("decision-over-quota", row.file, row.sheet, row.cell_decision, count, quota,
+                                        award=rules.awards[award].short, kind=rules.kind_name(kind).lower()))
     return findings
 
 

@@ -16,10 +16,11 @@ from pipeline.core.findings import Finding, reason
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
 from pipeline.core.table import columns
 from pipeline.core.text import format_number, key, parse_number, unit_key
-from pipeline.stages.decide import TIE, decide
+from pipeline.stages.decide import TIE, decide, holds_group_award
 from pipeline.stages.review import Review
 
 SUPERSEDED = "superseded"
+__all__ = ["SUPERSEDED", "TIE", "holds_group_award", "rank"]
 
 
 def _supersede(forms: pd.DataFrame) -> pd.DataFrame:
@@ -66,11 +67,6 @@ def _blocks(ranks: pd.Series) -> list[tuple[int, int, pd.Index]]:
     for r, block in ranks.groupby(ranks):
         out.append((int(r), int(r) + len(block) - 1, block.index))
     return out
-
-
-def holds_group_award(award: str, tie_edge: str) -> bool:
-    """The group's award is certain: given, proposed on top of it, or tied only at the proposal edge."""
-    return award in (GROUP_AWARD, PROPOSAL) or tie_edge == "proposal"
 
 
 def _award_block(forms: pd.DataFrame, note: _Notes, ranks: pd.Series, quota: int, kind: str, rules: Rules) -> list:
