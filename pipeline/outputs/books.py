@@ -19,7 +19,7 @@ from pipeline.core.findings import Finding, finding, in_order
 from pipeline.core.rules import Rules
 from pipeline.core.text import slug
 from pipeline.infra.files import atomic_write
-from pipeline.infra.memory import return_freed_memory
+from pipeline.infra.memory import long_lived_objects, return_freed_memory
 from pipeline.infra.workers import Failure, Limits, isolated_map
 from pipeline.outputs import feedback
 from pipeline.outputs.csvs import write_csvs
@@ -151,7 +151,8 @@ def _group_book(job: BookJob, path: Path) -> None:
 def build_book(job: BookJob) -> str:
     """Build one workbook (in a worker: xlsxwriter is pure Python, two cores write twice as fast)."""
     build = _review if job.review else _consolidated if job.group is None else _group_book
-    atomic_write(job.path, lambda path: build(job, path))
+    with long_lived_objects():
+        atomic_write(job.path, lambda path: build(job, path))
     return str(job.path)
 
 

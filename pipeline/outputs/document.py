@@ -278,17 +278,15 @@ class Book:
         special: dict[int, dict[int, object]] = {}
         for (ri, c), f in (cell_formats or {}).items():
             special.setdefault(ri, {})[c] = f
-        numbers_ = {"num": self.f_num, "int": self.f_int}
         texts = [(c, col.width) for c, col in enumerate(printed) if col.kind == "text"]
-        edits = {c: (self.f_edit_text, {"num": self.f_edit_num, "int": self.f_edit_int})
-                 for c, col in enumerate(columns) if col.editable}
+        plan = self.formats(columns)
         for i, row in enumerate(rows):
             if sections and i in sections:
                 ws.set_row(r, LINE_PT + 2)
                 self.span(ws, r, 0, len(printed) - 1, sections[i], self.f_section)
                 r += 1
             self.height(ws, r, row, texts)
-            self.row(ws, r, row, columns, self.f_text, numbers_, special.get(i, {}), edits)
+            self.row(ws, r, row, plan, special.get(i, {}))
             r += 1
         if not rows:
             ws.write_string(r, 0, LABELS["nothing"], self.f_note)
@@ -298,7 +296,7 @@ class Book:
             ws.autofilter(head, 0, r - 1, len(columns) - 1)
         if totals:
             self.height(ws, r, totals, texts)
-            self.row(ws, r, totals, columns, self.f_total, {"num": self.f_total_num, "int": self.f_total_num}, {})
+            self.row(ws, r, totals, self.formats(columns, total=True), {})
             r += 1
         self.signature(ws, r + 1, widths)
         self.print_setup(ws, landscape, len(printed) - 1, r + 7, fit=not fits(columns, landscape))
@@ -338,24 +336,38 @@ class Book:
         ws.set_footer(f'&L&"Times New Roman"&{FOOTER_PT}{footer}&R&"Times New Roman"&{FOOTER_PT}'
                       + LABELS["page"])
 
+    def formats(self, columns: list[Column], total: bool = False) -> list[tuple[object, object]]:
+        """Each column's text format and number format (None in a text column): the body's, the
+        editable cells', or the total row's."""
+        plan = []
+        for col in columns:
+            if total:
+                text, numbers_ = self.f_total, {"num": self.f_total_num, "int": self.f_total_num}
+            elif col.editable:
+                text, numbers_ = self.f_edit_text, {"num": self.f_edit_num, "int": self.f_edit_int}
+            else:
+                text, numbers_ = self.f_text, {"num": self.f_num, "int": self.f_int}
+            plan.append((text, numbers_.get(col.kind)))
+        return plan
+
     @staticmethod
-    def row(ws, r: int, values: list[object], columns: list[Column], text_fmt, num_fmts: dict, special: dict,
-            edits: dict | None = None) -> None:
+    def row(ws, r: int, values: list[object], plan: list[tuple[object, object]], special: dict) -> None:
         """One table row: text as text, numbers in number columns as numbers, nothing as a blank.
-        ``edits``: the formats of the editable columns, by column."""
-        base_text, base_nums = text_fmt, num_fmts
+        ``plan``: each column's formats (Book.formats); ``special``: a number's format by column."""
         for c, value in enumerate(values):
-            kind = columns[c].kind
-            text_fmt, num_fmts = edits[c] if edits and c in edits else (base_text, base_nums)
-            if type(value) is Formula:
-                ws.write_formula(r, c, value.formula.format(row=r + 1), special.get(c, num_fmts.get(kind, text_fmt)),
+            text_fmt, num_fmt = plan[c]
+            if type(value) is str:
+                if value:
+                    ws.write_string(r, c, value, text_fmt)
+                else:
+                    ws.write_blank(r, c, None, num_fmt or text_fmt)
+            elif type(value) is Formula:
+                ws.write_formula(r, c, value.formula.format(row=r + 1), special.get(c, num_fmt or text_fmt),
                                  value.value)
-            elif type(value) is str and value:
-                ws.write_string(r, c, value, text_fmt)
-            elif kind in num_fmts and (number := _number(value)) is not None:
-                ws.write_number(r, c, number, special.get(c, num_fmts[kind]))
-            elif missing(value) or value == "":
-                ws.write_blank(r, c, None, num_fmts.get(kind, text_fmt))
+            elif num_fmt is not None and (number := _number(value)) is not None:
+                ws.write_number(r, c, number, special.get(c, num_fmt))
+            elif missing(value):
+                ws.write_blank(r, c, None, num_fmt or text_fmt)
             else:
                 ws.write_string(r, c, str(value), text_fmt)
 
