@@ -180,20 +180,22 @@ class Letter:
         """A bordered table: a bold header, a heading row before each section; ``centred``: the
         columns of numbers."""
         sections = sections or {}
-        table = self.doc.add_table(rows=1, cols=len(headings))
+        # Every row made at once: python-docx builds one table from one piece of XML, where adding
+        # rows one by one walks the table each time.
+        table = self.doc.add_table(rows=1 + len(rows) + len(sections), cols=len(headings))
         table.style = self.doc.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
-        head = table.rows[0]
-        for cell, text in zip(head.cells, headings, strict=True):
+        lines = iter(table.rows)
+        for cell, text in zip(next(lines).cells, headings, strict=True):
             cell.paragraphs[0].alignment = CENTER
             self.run(cell.paragraphs[0], text, size, bold=True)
         for i, values in enumerate(rows):
             if i in sections:
-                cells = table.add_row().cells
+                cells = next(lines).cells
                 merged = cells[0].merge(cells[-1])
                 self.run(merged.paragraphs[0], sections[i], size, bold=True)
-            cells = table.add_row().cells
+            cells = next(lines).cells
             for c, (cell, value) in enumerate(zip(cells, values, strict=True)):
                 cell.paragraphs[0].alignment = CENTER if c in centred else LEFT
                 self.run(cell.paragraphs[0], "" if value is None else str(value), size)
