@@ -10,14 +10,17 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def long_lived_objects() -> Iterator[None]:
-    """No cyclic garbage collection while a run builds its data, one collection after it.
+def long_lived_objects(collect: bool = True) -> Iterator[None]:
+    """No cyclic garbage collection while a run builds its data; one collection after it, if
+    ``collect``.
 
     A run keeps every parsed form until it ends, millions of small objects: each automatic
     full collection walks all of them again, which at 10 000 forms cost more than the parsing
-    itself. A workbook being built holds a record per cell until it is saved, and collections
-    took a tenth of its building time. What is thrown away is freed by reference counting; the
-    few reference cycles (pandas makes some) wait for the one collection at the end.
+    itself. What a run throws away is freed by reference counting; the few reference cycles
+    (pandas makes some) wait for the one collection at the end. A workbook being built holds
+    a record per cell until it is saved, and collections took a tenth of its building time; a
+    worker that builds one skips the collection after it (a full one walks every module the
+    worker imported, most of a small workbook's time) and leaves its cycles to the collector.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -26,7 +29,8 @@ def long_lived_objects() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-        gc.collect()
+        if collect:
+            gc.collect()
 
 
 def return_freed_memory() -> None:

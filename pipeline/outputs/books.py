@@ -151,7 +151,7 @@ def _group_book(job: BookJob, path: Path) -> None:
 def build_book(job: BookJob) -> str:
     """Build one workbook (in a worker: xlsxwriter is pure Python, two cores write twice as fast)."""
     build = _review if job.review else _consolidated if job.group is None else _group_book
-    with long_lived_objects():
+    with long_lived_objects(collect=False):
         atomic_write(job.path, lambda path: build(job, path))
     return str(job.path)
 
