@@ -212,50 +212,57 @@ def write_years(results: list[YearResult], outputs: Path, rules: Rules, today: d
 
     ``sources``: each input's path by the name the findings give it, for the feedback letters.
 
-    The letters first, so that a letter that fails is reported everywhere else; then every
-    workbook, of every year, to the workers in one batch, the largest first, while a thread
-    writes the CSV files and the Word drafts.
+    A thread writes the Word drafts from the start (they need no finding), while the workers
+    build the letters: a letter that fails is a finding, reported everywhere else. Then every
+    workbook, of every year, goes to the workers in one batch, the largest first, while the
+    thread writes the CSV files.
     """
     today = today or dt.date.today()
     try:
-        letters = _letters(results, sources, outputs, rules, today) if sources else []
-        books, csvs, written = [], [], []
-        for result in results:
-            folder = year_folder(outputs, result.year)
+        years = [(result, year_folder(outputs, result.year), records(result.forms)) for result in results]
+        for _, folder, _ in years:
             folder.mkdir(parents=True, exist_ok=True)
-            forms = records(result.forms)
-            footer = _footer(result, today)
-            whole = replace(result, forms=result.forms.iloc[:0])  # built from records (see _group_jobs)
-            # The review workbook needs neither the reasons nor the ranked scores: each record is sent
-            # to its worker lighter (at 100 000 forms, two workers hold every record at once).
-            current = [r._replace(reasons=(), note=None, decision_note=None, scores=())
-                       for r in forms if not r.rejected and not r.superseded]
-            books += [BookJob(consolidated_workbook(folder, result.year), None, whole, forms, rules, today, footer),
-                      *_group_jobs(folder, result, forms, rules, today, footer),
-                      BookJob(review_workbook(folder, result.year), None, whole, current, rules, today, footer,
-                              review=True)]
-            csvs.append((result, folder, forms))
-            written += [folder / "ket_qua.csv", folder / "loi.csv"]
-        books.sort(key=lambda job: -len(job.records))  # stable: a year's consolidated workbook first
-
-        def csv_files() -> list[Path]:
-            papers = []
-            for result, folder, forms in csvs:
-                write_csvs(result, folder, forms)
-                papers += write_papers(result, folder, forms, rules, today)
-            return_freed_memory()
-            return papers
-
         with ThreadPoolExecutor(max_workers=1) as side:
-            done_csvs = side.submit(csv_files)
+            drafts = side.submit(lambda: [p for result, folder, forms in years
+                                          for p in write_papers(result, folder, forms, rules, today)])
+            letters = _letters(results, sources, outputs, rules, today) if sources else []
+            books = _book_jobs(years, rules, today)
+            csvs = side.submit(_csvs, years)
             for index, done in isolated_map(build_book, books, (), Limits(chunk=1, seconds_per_file=_BOOK_SECONDS),
                                             started=return_freed_memory):
                 if isinstance(done, Failure):
                     raise OutputError(code="output-failed", path=books[index].path, reason=done.detail or done.reason)
-            written += done_csvs.result()
+            written = drafts.result() + csvs.result()
     except OSError as exc:
         raise OutputError(path=outputs, reason=exc.strerror or exc) from exc
     return sorted(letters) + written + [job.path for job in books]
+
+
+def _book_jobs(years: list[tuple[YearResult, Path, list]], rules: Rules, today: dt.date) -> list[BookJob]:
+    """Every year's workbooks, the largest first (stable: a year's consolidated workbook first)."""
+    books = []
+    for result, folder, forms in years:
+        footer = _footer(result, today)
+        whole = replace(result, forms=result.forms.iloc[:0])  # built from records (see _group_jobs)
+        # The review workbook needs neither the reasons nor the ranked scores: each record is sent
+        # to its worker lighter (at 100 000 forms, two workers hold every record at once).
+        current = [r._replace(reasons=(), note=None, decision_note=None, scores=())
+                   for r in forms if not r.rejected and not r.superseded]
+        books += [BookJob(consolidated_workbook(folder, result.year), None, whole, forms, rules, today, footer),
+                  *_group_jobs(folder, result, forms, rules, today, footer),
+                  BookJob(review_workbook(folder, result.year), None, whole, current, rules, today, footer,
+                          review=True)]
+    books.sort(key=lambda job: -len(job.records))
+    return books
+
+
+def _csvs(years: list[tuple[YearResult, Path, list]]) -> list[Path]:
+    written = []
+    for result, folder, forms in years:
+        write_csvs(result, folder, forms)
+        written += [folder / "ket_qua.csv", folder / "loi.csv"]
+    return_freed_memory()
+    return written
 
 
 __all__ = ["BookJob", "build_book", "is_register", "write_years"]
