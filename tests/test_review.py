@@ -14,6 +14,7 @@ from pipeline.cli import main
 from pipeline.core.review import REVIEW
 from pipeline.outputs.templates import FormSpec, write_register
 from pipeline.run import analyse
+from pipeline.stages.rank import TIE
 
 from .helpers import column, read_csv
 
@@ -144,6 +145,33 @@ def test_the_run_writes_a_review_workbook_with_every_current_form(proposed):
     assert {REVIEW["date"], REVIEW["members"], REVIEW["present"]} <= set(labels)
     members = next(r for r in range(1, head) if ws.cell(r, 1).value == REVIEW["members"])
     assert ws.cell(members, 4).value == 9  # from the rules file
+
+
+def test_a_tie_shows_the_preference_for_women_as_a_reason_never_applied(add, inputs, rules, tmp_path):
+    """C (80 % women) and D (60 %, under the rules file's 70 %) tie at the award's edge: C's reason
+    says the preference, the tie stays for the council; the review sheet marks C briefly and says
+    the basis once, above the table, so the narrow proposal cell keeps its row low."""
+    for code, scores in UNITS.items():
+        add(f"2024/{code}.xlsx", FormSpec(name=f"Đơn vị {code}", unit_code=code, year=2024, group=GROUP,
+                                         scores=list(scores), date="20/08/2024",
+                                         women={"C": "80%", "D": "60%"}.get(code)))
+    write_history(inputs, rules)
+    out = tmp_path / "outputs"
+    result = _invoke("run", "--inputs", inputs, "--outputs", out)
+    assert result.exit_code == 0, result.output
+    units = _by_unit(out)
+    assert "tie-preference-women" in units["C"]["reason_codes"].split(";")
+    assert "tie-preference" not in units["D"]["reason_codes"]
+    assert units["C"]["award"] == units["D"]["award"] == TIE  # left to the council
+    ws = openpyxl.load_workbook(out / "2024" / "xet_khen_thuong_2024.xlsx")[GROUP]
+    head = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == REVIEW["no"])
+    col = {ws.cell(head, c).value: c for c in range(1, ws.max_column + 1)}
+    proposal = {ws.cell(r, col[REVIEW["unit_code"]]).value: ws.cell(r, col[REVIEW["proposal"]]).value
+                for r in range(head + 1, ws.max_row + 1)}
+    mark = REVIEW["tie-preference-women"].format(percent=70)
+    assert proposal["C"].endswith("\n" + mark) and mark not in proposal["D"]
+    notes = [ws.cell(r, 1).value or "" for r in range(1, head)]
+    assert any(REVIEW["preference_note"].format(basis=rules.council.preference_basis) in n for n in notes)
 
 
 def test_appraisal_lowers_a_score_and_the_ranking_follows(proposed, inputs, tmp_path):

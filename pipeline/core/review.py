@@ -45,6 +45,11 @@ REVIEW = {
     # How the council's reason names a refused form's proposal when it was no award.
     "none": "không đề xuất",
     "tie": "đồng hạng, Hội đồng xét",
+    # The tie preference, short in the narrow proposal cell; the sheet's note says it in full once.
+    "tie-preference-woman": "(*) cá nhân nữ",
+    "tie-preference-women": "(*) tập thể có từ {percent}% nữ",
+    "preference_note": ("(*) Để Hội đồng tham khảo: được ưu tiên khi thành tích như nhau ({basis}); "
+                        "chương trình không tự áp dụng."),
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pipeline.core.review import REVIEW, review_key
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
+from pipeline.core.text import format_number
 from pipeline.outputs.document import EDIT_COLOR, Book, Column, Formula, missing
 from pipeline.outputs.record import Record, award_label, kind_sections, outcome_label, ranked_order
 from pipeline.outputs.words import LABELS
@@ -34,8 +35,11 @@ def _columns(n: int, rules: Rules) -> list[Column]:
 
 
 def _proposal(r: Record, rules: Rules) -> str:
+    """The proposal, and a tie's preference as a short mark (the sheet's note explains it)."""
     text = award_label(r.proposed, rules) or ("" if r.eligible else LABELS["sheet_ineligible"])
-    return "\n".join(t for t in (text, r.preference.message if r.preference is not None else "") if t)
+    mark = "" if r.preference is None else REVIEW[r.preference.code].format(
+        percent=format_number(rules.council.women_percent))
+    return "\n".join(t for t in (text, mark) if t)
 
 
 def _row(i: int, r: Record, n: int, rules: Rules, total: str) -> list[object]:
@@ -84,7 +88,10 @@ def review_sheet(book: Book, group: str, forms: list[Record], rules: Rules, year
     ws = book.sheet(group)
     sections = kind_sections([r.kind for r in current], rules)
     title = REVIEW["sheet_title"].format(movement=movement, year=year, group=group)
-    head = book.table(ws, title, columns, rows, sections=sections, note=REVIEW["note"], gap=4,
+    note = REVIEW["note"]
+    if any(r.preference is not None for r in current):
+        note += "\n" + REVIEW["preference_note"].format(basis=rules.council.preference_basis)
+    head = book.table(ws, title, columns, rows, sections=sections, note=note, gap=4,
                       above=lambda ws, top: _meeting_block(ws, top, meeting, rules.council.members, *meeting_formats))
     _checks(ws, head, rows, sections, n, rules)
     ws.protect("", {"autofilter": True, "format_columns": True, "format_rows": True})
