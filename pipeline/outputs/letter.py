@@ -182,7 +182,7 @@ class Letter:
         sections = sections or {}
         # Every row made at once: python-docx builds one table from one piece of XML, where adding
         # rows one by one walks the table each time.
-        table = self.doc.add_table(rows=1 + len(rows) + len(sections), cols=len(headings))
+        table = self.doc.add_table(rows=1 + len(rows) + len(sections.keys() & range(len(rows))), cols=len(headings))
         table.style = self.doc.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False

@@ -75,8 +75,7 @@ def combine(forms: pd.DataFrame, criteria: pd.DataFrame, ranked: pd.DataFrame,
         out[name] = [n if isinstance(n, Finding) else None for n in outcome[name]]
     matched = review.matched if review is not None else {}
     out["review_row"] = [matched.get(i) for i in out.index]
-    scores = _scores_by_form(criteria)
-    self_scores = _scores_by_form(criteria, "self_score")
+    scores, self_scores = _scores_by_form(criteria, "score", "self_score")
     out["unit"] = [u if isinstance(u, str) else unit_key(c, n, k, g)
                    for u, c, n, k, g in zip(outcome.unit.tolist(), *(out[c].tolist() for c in ("unit_code", "name", "kind", "group")), strict=True)]
     out["scores"] = [scores.get(i, []) for i in out.index]
@@ -84,15 +83,20 @@ def combine(forms: pd.DataFrame, criteria: pd.DataFrame, ranked: pd.DataFrame,
     return out
 
 
-def _scores_by_form(criteria: pd.DataFrame, column: str = "score") -> dict[int, list[float | None]]:
-    """Each form's scores in table order, None where there is none: a stable sort and one split,
-    not a group-by that calls Python once per form (a tenth of the run's analysis at 10 000)."""
+def _scores_by_form(criteria: pd.DataFrame, *names: str) -> list[dict[int, list[float | None]]]:
+    """For each column named, each form's values in table order, None where there is none: one
+    stable sort and one split shared by the columns, not a group-by that calls Python once per
+    form (a tenth of the run's analysis at 10 000)."""
     ids = criteria["form_id"].to_numpy()
     order = np.argsort(ids, kind="stable")
-    values = [None if v != v else v for v in criteria[column].to_numpy(dtype="float64", na_value=np.nan)[order].tolist()]
     firsts, starts = np.unique(ids[order], return_index=True)
-    ends = [*starts.tolist()[1:], len(values)] if len(starts) else []
-    return {int(i): values[a:b] for i, a, b in zip(firsts.tolist(), starts.tolist(), ends, strict=True)}
+    ends = [*starts.tolist()[1:], len(ids)] if len(starts) else []
+    spans = list(zip(firsts.tolist(), starts.tolist(), ends, strict=True))
+    out = []
+    for name in names:
+        values = [None if v != v else v for v in criteria[name].to_numpy(dtype="float64", na_value=np.nan)[order].tolist()]
+        out.append({int(i): values[a:b] for i, a, b in spans})
+    return out
 
 
 def results(forms: pd.DataFrame) -> dict[str, dict]:
