@@ -147,19 +147,40 @@ def test_preview_converts_to_pdf(printed, inputs, rules):
     assert letters == sorted(p.stem + ".pdf" for p in (printed / "2024" / "phan_hoi").iterdir()) and letters
 
 
-def test_a_table_wider_than_the_page_narrows_its_text_columns_instead_of_failing(tmp_path, rules):
-    """A province with ten criteria: the ranked sheet's text columns give way, the type stays 11 pt."""
-    from pipeline.outputs.document import Book, Column, fits, narrowed
+def _ranked_columns(n: int):
+    from pipeline.outputs.document import Column
 
-    columns = [Column("Hạng", 4, "int"), Column("Tên", 16), Column("Xã", 8.5),
-               *[Column(f"TC{i:02d}", 4, "num") for i in range(1, 11)],
-               Column("Tổng", 5, "num"), Column("Khen thưởng", 10), Column("Lý do", 18), Column("Tệp", 20, printed=False)]
+    return [Column("Hạng", 4, "int"), Column("Tên", 16), Column("Xã", 8.5),
+            *[Column(f"TC{i:02d}", 4, "num") for i in range(1, n + 1)],
+            Column("Tổng", 5, "num"), Column("Khen thưởng", 10), Column("Lý do", 18), Column("Tệp", 20, printed=False)]
+
+
+def test_a_table_wider_than_the_page_narrows_its_text_columns_instead_of_failing(tmp_path, rules):
+    """A province with thirteen criteria: the ranked sheet's text columns give way, the type stays 11 pt."""
+    from pipeline.outputs.document import Book, fits, fitted, heading_width
+
+    columns = _ranked_columns(13)
     assert not fits(columns, landscape=True)
     book = Book(tmp_path / "rong.xlsx", rules.document)
-    book.table(book.sheet("Rộng"), "TIÊU ĐỀ", columns, [[1, "UBND xã A", "A", *[13.5] * 10, 95, "Giấy khen", "Lý do"]])
+    book.table(book.sheet("Rộng"), "TIÊU ĐỀ", columns, [[1, "UBND xã A", "A", *[13.5] * 13, 95, "Giấy khen", "Lý do"]])
     book.close()
-    narrow = narrowed(columns, landscape=True)
+    narrow = fitted(columns, landscape=True)
     assert fits(narrow, landscape=True) and min(c.width for c in narrow if c.kind == "text") >= 6
-    assert [c.width for c in narrow if c.kind != "text"] == [c.width for c in columns if c.kind != "text"]
+    assert [c.width for c in narrow if c.kind != "text"] == [max(c.width, heading_width(c.heading))
+                                                             for c in columns if c.kind != "text"]
     ws = openpyxl.load_workbook(tmp_path / "rong.xlsx")["Rộng"]
     assert ws.page_setup.scale in (None, 100) and not ws.sheet_properties.pageSetUpPr.fitToPage
+
+
+def test_a_narrower_table_widens_its_text_columns_to_the_page_and_no_heading_word_breaks():
+    """Three criteria leave room: the names and reasons get it, and every column holds its heading's
+    longest word in Excel's narrower print ("TC01", not "TC0" over "1")."""
+    from pipeline.outputs.document import column_pt, excel_pt, fitted, room_pt, word_pt
+
+    columns = _ranked_columns(3)
+    wide = fitted(columns, landscape=True)
+    printed = [c for c in wide if c.printed]
+    assert abs(sum(column_pt(c.width) for c in printed) - room_pt(True)) < 1
+    assert all(w.width > c.width for w, c in zip(wide, columns, strict=True) if c.printed and c.kind == "text")
+    assert all(excel_pt(c.width) - 4 >= max(word_pt(w) for w in c.heading.split()) - 1e-9 for c in printed)
+    assert word_pt("TC01") > excel_pt(4) - 4  # the width the sheet asked for would break it

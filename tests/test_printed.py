@@ -10,6 +10,7 @@ import datetime as dt
 import shutil
 import subprocess
 
+import openpyxl
 import pytest
 
 from pipeline.core.review import REVIEW
@@ -51,8 +52,26 @@ def pdfs(tmp_path_factory, rules):
     pdf = tmp / "pdf"
     subprocess.run([office(), "--headless", "--convert-to", "pdf", "--outdir", str(pdf), *map(str, books)],
                    check=True, capture_output=True, timeout=600)
-    return {p.stem: pdf / f"{p.stem}.pdf" for p in books} | {"csv": out / "2024" / "ket_qua.csv",
-                                                             "loi_csv": out / "2024" / "loi.csv"}
+    # The same workbooks as Excel prints them: its columns are narrower (column_pt, excel_pt).
+    excel = [as_excel_prints(p, tmp / "excel") for p in books[:2] + books[-1:]]
+    subprocess.run([office(), "--headless", "--convert-to", "pdf", "--outdir", str(pdf / "excel"), *map(str, excel)],
+                   check=True, capture_output=True, timeout=600)
+    return ({p.stem: pdf / f"{p.stem}.pdf" for p in books} | {f"excel:{p.stem}": pdf / "excel" / f"{p.stem}.pdf" for p in excel}
+            | {"csv": out / "2024" / "ket_qua.csv", "loi_csv": out / "2024" / "loi.csv"})
+
+
+def as_excel_prints(book, folder):
+    """A copy of ``book`` whose columns LibreOffice prints as wide as Excel prints the original's."""
+    from pipeline.outputs.document import excel_pt, width_for
+
+    wb = openpyxl.load_workbook(book)
+    for ws in wb.worksheets:
+        for dim in ws.column_dimensions.values():
+            if dim.width:
+                dim.width = width_for(excel_pt(dim.width))
+    folder.mkdir(exist_ok=True)
+    wb.save(folder / book.name)
+    return folder / book.name
 
 
 @pytest.mark.parametrize("name", ["tong_hop_2024", "huyen_van_ninh_2024", "van_hung", "mau_tap_the", "mau_ca_nhan",
@@ -79,6 +98,31 @@ def test_no_name_and_no_reason_is_cut(pdfs):
         assert printed_whole(row["name"], printed)
         for reason in row["reasons"].split("; "):
             assert printed_whole(reason, printed), reason
+
+
+def test_printed_as_narrow_as_excel_prints_no_name_reason_or_heading_word_is_cut(pdfs, rules):
+    """Excel prints a column about 5 % narrower than LibreOffice: the row heights and the columns'
+    least widths are reckoned for it. (Printed in columns of the default Calibri, where a machine
+    lacks it, LibreOffice printed a third wider than Excel, and this page broke "TC01" in two.)"""
+    from pipeline.core.review import REVIEW
+    from pipeline.outputs.words import LABELS
+
+    rows = read_csv(pdfs["csv"])
+    consolidated = pdf_words(pdfs["excel:tong_hop_2024"])
+    for row in rows:
+        assert printed_whole(row["name"], consolidated), row["name"]
+        for reason in row["reasons"].split("; "):
+            assert printed_whole(reason, consolidated), reason
+    headings = [LABELS["rank"], LABELS["name"], LABELS["award"], LABELS["note"],
+                *[LABELS["criterion"].format(stt=f"{i:02d}") for i in range(1, 8)]]
+    group = pdf_words(pdfs["excel:huyen_van_ninh_2024"])
+    assert all(printed_whole(h, consolidated) and printed_whole(h, group) for h in headings)
+    review = pdf_words(pdfs["excel:xet_khen_thuong_2024"])
+    assert all(printed_whole(REVIEW[k], review) for k in ("no", "name", "self_total", "appraised_total",
+                                                         "reason", "proposal", "decision", "votes"))
+    assert printed_whole(REVIEW["score"].format(stt="07"), review)
+    for printed in (consolidated, group, review):
+        assert printed_whole(rules.document.nation, printed) and printed_whole(rules.document.motto, printed)
 
 
 def test_the_review_workbook_prints_every_name_and_the_meeting_block(pdfs):

@@ -14,6 +14,7 @@ import math
 import numbers
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,7 +29,10 @@ MARGINS_MM = {"left": 30, "right": 15, "top": 20, "bottom": 20}
 PAGE_PT = {True: (297 - 45) / 25.4 * 72, False: (210 - 45) / 25.4 * 72}
 TABLE_PT, TITLE_PT, DOC_PT, FOOTER_PT = 11, 14, 13, 10
 LINE_PT = 15  # one line of 11 pt Vietnamese text, its stacked diacritics included
-CHARS_PER_UNIT = 1.2  # characters of 11 pt Times New Roman per unit of column width, conservatively
+# Times New Roman's advance widths in ems, generously by class (Vietnamese marks add none):
+# capitals, the widest letters, digits, the narrow letters and marks, a space, every other letter.
+_CAPITAL, _WIDEST, _WIDE_LOWER = 0.72, 0.94, 0.78
+_NARROW_EM, _SPACE_EM, _LETTER_EM = 0.34, 0.25, 0.5
 # The issuing body's longest line (12 pt bold) and the national name, in points as they print.
 LEFT_MIN_PT, RIGHT_MIN_PT = 182, 250
 
@@ -36,6 +40,10 @@ EDIT_COLOR = "#FFF6CC"  # the tint of the cells staff fill in
 
 # Text from submissions must stay text: no formulas, links or numbers made from strings.
 SAFE_STRINGS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+# The workbook's own font. A column's width is counted in its digits: with Times New Roman (which
+# every office has, and Liberation Serif matches) Excel and LibreOffice print a column alike;
+# with the default Calibri, a machine without it prints every column a third wider.
+FONT = {"default_format_properties": {"font_name": "Times New Roman", "font_size": TABLE_PT}}
 
 
 class Formula(NamedTuple):
@@ -54,14 +62,22 @@ class Column(NamedTuple):
 
 
 def column_pt(width: float) -> float:
-    """A column's printed width in points, as LibreOffice lays it out at full scale (measured:
-    7 points a unit and 5 of padding; Excel prints the same column a quarter narrower)."""
-    return width * 7 + 5
+    """A column's printed width in points, in the wider of the two programs: LibreOffice with
+    Times New Roman (or Liberation Serif) as the workbook's font prints 5.5 points a unit and 4 of
+    padding (measured). The page is fitted with it, so that the table fits in either program."""
+    return width * 5.5 + 4
+
+
+def excel_pt(width: float) -> float:
+    """A column's printed width in the narrower of the two programs: Excel prints a column as its
+    pixels at 96 dpi, 7 a unit and 5 of padding, three quarters of a point each. What must hold
+    within columns (a heading's word, the letterhead's lines) is measured with it."""
+    return (width * 7 + 5) * 0.75
 
 
 def width_for(points: float) -> float:
     """The column width that prints ``points`` wide (column_pt undone)."""
-    return (points - 5) / 7
+    return (points - 4) / 5.5
 
 
 def room_pt(landscape: bool) -> float:
@@ -71,20 +87,72 @@ def room_pt(landscape: bool) -> float:
 
 def fits(columns: list[Column], landscape: bool) -> bool:
     """The printed columns fit between the margins at full scale."""
-    return sum(column_pt(c.width) for c in columns if c.printed) <= room_pt(landscape)
+    return sum(column_pt(c.width) for c in columns if c.printed) <= room_pt(landscape) + 0.01
 
 
-def narrowed(columns: list[Column], landscape: bool, floor: float = 6) -> list[Column]:
-    """The columns, their printed text columns narrowed alike where the page is too narrow for
-    them (a rules file with more criteria, say); text wraps within them. Where even that is not
-    enough, the sheet is fitted to the page's width when printed (see Book.table)."""
-    if fits(columns, landscape):
-        return columns
-    room = room_pt(landscape) - sum(column_pt(c.width) for c in columns if c.printed and c.kind != "text")
-    text = [c for c in columns if c.printed and c.kind == "text"]
-    wanted = sum(column_pt(c.width) for c in text)
-    scale = max(0.0, room) / wanted if wanted else 1.0
-    return [c._replace(width=max(floor, width_for(column_pt(c.width) * scale))) if c in text else c for c in columns]
+_WIDE, _NARROW = set("mwMW"), set("iljtfrìíỉĩịIJ.,:;'!|()[]/-")
+
+
+def _em(ch: str) -> float:
+    if ch in _WIDE:
+        return _WIDEST if ch.isupper() else _WIDE_LOWER
+    if ch == " ":
+        return _SPACE_EM
+    if ch.isdigit():
+        return 0.5
+    if ch in _NARROW:
+        return _NARROW_EM
+    return _CAPITAL if ch.isupper() else _LETTER_EM
+
+
+@lru_cache(maxsize=1 << 16)
+def _ems(word: str) -> float:
+    """A word's width in ems (Vietnamese text is syllables, a few thousand of them: each is
+    measured once)."""
+    return sum(map(_em, word))
+
+
+def word_pt(word: str, size: float = TABLE_PT, bold: bool = True) -> float:
+    """How wide ``word`` prints at ``size`` points, at most (bold: a tenth wider)."""
+    return _ems(word) * size * (1.1 if bold else 1.0)
+
+
+def heading_width(heading: str) -> float:
+    """The least width whose column holds the heading's longest word on one line, with 2 points
+    clear either side, in Excel's narrower print (excel_pt undone): a narrower column breaks the
+    word in the middle ("TC0" over "1")."""
+    longest = max((word_pt(w) for w in re.split(r"\s+|(?<=/)", heading)), default=0.0)  # lines break after "/"
+    return ((longest + 4) / 0.75 - 5) / 7
+
+
+def fitted(columns: list[Column], landscape: bool, floor: float = 6) -> list[Column]:
+    """The columns made to fill the page: every column at least as wide as its heading's longest
+    word, then the printed text columns widened or narrowed alike until the printed columns take
+    the page's width (a rules file with more criteria narrows them; text wraps within them). Where
+    even that is not enough, the sheet is fitted to the page's width when printed (see Book.table)."""
+    columns = [c._replace(width=max(c.width, heading_width(c.heading))) if c.printed else c for c in columns]
+    text = {i for i, c in enumerate(columns) if c.printed and c.kind == "text"}
+    least = {i: max(floor, heading_width(columns[i].heading)) for i in text}
+    held: dict[int, float] = {}  # text columns at their least width; the others share what is left
+    fixed = sum(column_pt(c.width) for i, c in enumerate(columns) if c.printed and i not in text)
+    while True:
+        free = [i for i in text if i not in held]
+        room = room_pt(landscape) - fixed - sum(column_pt(w) for w in held.values())
+        wanted = sum(column_pt(columns[i].width) for i in free)
+        scale = max(0.0, room) / wanted if wanted else 1.0
+        widths = {i: width_for(column_pt(columns[i].width) * scale) for i in free}
+        short = {i: least[i] for i, w in widths.items() if w < least[i]}
+        if not short:
+            break
+        held |= short
+    widths |= held
+    return [c._replace(width=widths[i]) if i in widths else c for i, c in enumerate(columns)]
+
+
+def filling(widths: list[float] | tuple[float, ...], landscape: bool) -> list[float]:
+    """Fixed columns (a letter's, the overview's) widened or narrowed alike to take the page's width."""
+    scale = (room_pt(landscape) - 4 * len(widths)) / (5.5 * sum(widths))
+    return [w * scale for w in widths]
 
 
 def date_line(place: str, day: dt.date) -> str:
@@ -99,10 +167,31 @@ def missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NAType"
 
 
-def lines_needed(text: str, width: float) -> int:
-    """How many lines ``text`` takes, wrapped in a column of ``width`` at 11 pt."""
-    fit = max(1, int(width * CHARS_PER_UNIT))
-    return sum(-(-max(len(part), 1) // fit) for part in text.split("\n"))
+@lru_cache(maxsize=1 << 14)
+def lines_needed(text: str, width: float, bold: bool = False) -> int:
+    """How many lines ``text`` takes at 11 pt in a column of ``width``, in Excel's narrower print:
+    words wrapped whole where they fit, a word longer than the line broken where it must."""
+    room = max(1.0, excel_pt(width) - 4) / (TABLE_PT * (1.1 if bold else 1.0))  # in ems
+    lines = 0
+    for part in text.split("\n"):
+        lines += 1
+        used = -1.0
+        for word in part.split(" "):
+            w = _ems(word)
+            if used >= 0 and used + _SPACE_EM + w <= room:
+                used += _SPACE_EM + w
+                continue
+            if used >= 0:
+                lines += 1
+            extra = int(w // room) if w > room else 0  # a word broken over whole lines
+            lines += extra
+            used = w - extra * room
+    return lines
+
+
+def one_line(text: str, width: float) -> bool:
+    """Surely one line: no break, and as many of the widest common letters would fit."""
+    return "\n" not in text and len(text) * _WIDE_LOWER * TABLE_PT <= excel_pt(width) - 4
 
 
 def _number(value: object) -> float | None:
@@ -128,7 +217,7 @@ class Book:
 
     def __init__(self, path: Path, document: Document | None = None, today: dt.date | None = None,
                  large: bool = False, footer: str = ""):
-        self.wb = xlsxwriter.Workbook(str(path), {**SAFE_STRINGS, "constant_memory": large})
+        self.wb = xlsxwriter.Workbook(str(path), {**SAFE_STRINGS, **FONT, "constant_memory": large})
         self.document, self.today, self.footer = document, today or dt.date.today(), footer
         self._formats()
         self.sheet_names: set[str] = set()
@@ -189,7 +278,7 @@ class Book:
     def halves(widths: list[float]) -> tuple[tuple[int, int], tuple[int, int]]:
         """The left and right blocks of the head and the signature: the column boundary nearest
         to 42 % of the width that leaves room for the issuing body left and the national name right."""
-        pt = [column_pt(w) for w in widths]
+        pt = [excel_pt(w) for w in widths]
         total = sum(pt)
         bounds = [(c, sum(pt[:c])) for c in range(1, len(pt))]
         roomy = [(c, x) for c, x in bounds if x >= LEFT_MIN_PT and total - x >= RIGHT_MIN_PT]
@@ -260,7 +349,7 @@ class Book:
         written: a large workbook's rows must be written top to bottom.
         Returns the header row, for conditional formats.
         """
-        columns = narrowed(columns, landscape)
+        columns = fitted(columns, landscape)
         printed = [c for c in columns if c.printed]
         widths = [c.width for c in printed]
         head = self.letterhead(ws, widths, title)
@@ -270,7 +359,7 @@ class Book:
         if above is not None:
             above(ws, head)
         head += gap
-        ws.set_row(head, LINE_PT * max(lines_needed(c.heading, c.width) for c in columns) + 4)
+        ws.set_row(head, LINE_PT * max(lines_needed(c.heading, c.width, bold=True) for c in columns) + 4)
         for c, column in enumerate(columns):
             ws.write_string(head, c, column.heading, self.f_head)
             ws.set_column(c, c, column.width)
@@ -309,7 +398,7 @@ class Book:
         most = 1
         for c, width in texts:
             value = row[c] if c < len(row) else None
-            if isinstance(value, str) and (len(value) > width * CHARS_PER_UNIT or "\n" in value):
+            if isinstance(value, str) and not one_line(value, width):
                 most = max(most, lines_needed(value, width))
         if most > 1:
             ws.set_row(r, LINE_PT * most + 2)

@@ -17,7 +17,8 @@ from pathlib import Path
 from pipeline.core.findings import FIXES, Finding
 from pipeline.core.rules import Document
 from pipeline.infra.files import atomic_write
-from pipeline.outputs.document import LINE_PT, Book, Column, fits, lines_needed
+from pipeline.outputs.document import LINE_PT, Book, Column, filling, fits, lines_needed
+from pipeline.outputs.templates import WIDTHS as COPY_WIDTHS  # a unit's sheet is laid out as the blank form
 from pipeline.outputs.words import FEEDBACK
 from pipeline.stages.discover import InputFile, classify
 from pipeline.stages.read.checks import checked_bytes
@@ -25,9 +26,8 @@ from pipeline.stages.read.grid import Sheet, col_letter
 from pipeline.stages.read.sheets import PasswordProtected, Unreadable, open_workbook
 
 HIGHLIGHT = "#FFC7CE"
-COPY_WIDTHS = (4, 27, 6, 6, 18)  # the blank form's columns (outputs.templates.WIDTHS)
 # "Nội dung" spans two columns, so that the letterhead's two blocks meet where they fit (A4 portrait).
-WIDTHS = [4, 8, 13.5, 17, 17.5]
+WIDTHS = filling([4, 8, 13.5, 17, 17.5], landscape=False)
 MESSAGE = (2, 3)
 
 

@@ -8,13 +8,13 @@ the charts' own numbers follow on the next page, above the signature.
 from __future__ import annotations
 
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
-from pipeline.outputs.document import LINE_PT, Book, lines_needed
+from pipeline.outputs.document import LINE_PT, Book, filling, lines_needed
 from pipeline.outputs.record import Record
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult
 
 FONT = {"name": "Times New Roman", "size": 11}
-WIDTHS = [27, 8.3, 8.3, 8.3, 8.3]  # A: labels and groups; B-E: numbers (fits A4 portrait at full scale)
+WIDTHS = filling([27, 8.3, 8.3, 8.3, 8.3], landscape=False)  # A: labels and groups; B-E: numbers
 CHART_PX = (440, 230)
 ROW_PX = 20  # a default row, 15 pt
 

@@ -18,12 +18,12 @@ import xlsxwriter
 from pipeline.core.rules import Rules
 from pipeline.core.text import format_number, slug
 from pipeline.infra.files import atomic_write
-from pipeline.outputs.document import LINE_PT, MARGINS_MM, MM, lines_needed
+from pipeline.outputs.document import FONT, LINE_PT, MARGINS_MM, MM, filling, lines_needed
 from pipeline.outputs.words import FORM
 
 LISTS_SHEET = "DanhMuc"
 # STT, criterion, standard points, self-score, evidence: A4 portrait at full scale.
-WIDTHS = (4, 27, 6, 6, 18)
+WIDTHS = tuple(filling((4, 27, 6, 6, 18), landscape=False))
 FIXED_TIME = dt.datetime(2024, 1, 1)
 
 
@@ -278,7 +278,7 @@ def write_form(wb: xlsxwriter.Workbook, spec: FormSpec, rules: Rules, *, blank: 
 def write_workbook(path: Path, specs: list[FormSpec], rules: Rules) -> Path:
     """A workbook with one filled-in form per sheet, as a unit would send it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), FONT)
     wb.set_properties({"created": FIXED_TIME})  # same forms, same bytes
     for spec in specs:
         write_form(wb, spec, rules)
@@ -300,7 +300,7 @@ def write_templates(outdir: Path, rules: Rules) -> list[Path]:
 
 def _blank_form(tmp: Path, code: str, kind, rules: Rules) -> None:
     """A blank form of one kind, with the hidden sheet its drop-downs read."""
-    wb = xlsxwriter.Workbook(str(tmp))
+    wb = xlsxwriter.Workbook(str(tmp), FONT)
     spec = FormSpec(kind=code, year=None, name="", group="", model="", field="", period="", date=None,
                     sheet=kind.name[:31], women="")
     write_form(wb, spec, rules, blank=True)
