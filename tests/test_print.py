@@ -148,7 +148,7 @@ def test_preview_converts_to_pdf(printed, inputs, rules):
 
 
 def _ranked_columns(n: int):
-    from pipeline.outputs.document import Column
+    from pipeline.outputs.geometry import Column
 
     return [Column("Hạng", 4, "int"), Column("Tên", 16), Column("Xã", 8.5),
             *[Column(f"TC{i:02d}", 4, "num") for i in range(1, n + 1)],
@@ -157,7 +157,8 @@ def _ranked_columns(n: int):
 
 def test_a_table_wider_than_the_page_narrows_its_text_columns_instead_of_failing(tmp_path, rules):
     """A province with thirteen criteria: the ranked sheet's text columns give way, the type stays 11 pt."""
-    from pipeline.outputs.document import Book, fits, fitted, heading_width
+    from pipeline.outputs.document import Book
+    from pipeline.outputs.geometry import fits, fitted, heading_width
 
     columns = _ranked_columns(13)
     assert not fits(columns, landscape=True)
@@ -175,7 +176,7 @@ def test_a_table_wider_than_the_page_narrows_its_text_columns_instead_of_failing
 def test_a_narrower_table_widens_its_text_columns_to_the_page_and_no_heading_word_breaks():
     """Three criteria leave room: the names and reasons get it, and every column holds its heading's
     longest word in Excel's narrower print ("TC01", not "TC0" over "1")."""
-    from pipeline.outputs.document import column_pt, excel_pt, fitted, room_pt, word_pt
+    from pipeline.outputs.geometry import column_pt, excel_pt, fitted, room_pt, word_pt
 
     columns = _ranked_columns(3)
     wide = fitted(columns, landscape=True)

@@ -62,7 +62,7 @@ def pdfs(tmp_path_factory, rules):
 
 def as_excel_prints(book, folder):
     """A copy of ``book`` whose columns LibreOffice prints as wide as Excel prints the original's."""
-    from pipeline.outputs.document import excel_pt, width_for
+    from pipeline.outputs.geometry import excel_pt, width_for
 
     wb = openpyxl.load_workbook(book)
     for ws in wb.worksheets:

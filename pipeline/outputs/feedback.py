@@ -17,7 +17,8 @@ from pathlib import Path
 from pipeline.core.findings import FIXES, Finding
 from pipeline.core.rules import Document
 from pipeline.infra.files import atomic_write
-from pipeline.outputs.document import LINE_PT, Book, Column, filling, fits, lines_needed
+from pipeline.outputs.document import Book
+from pipeline.outputs.geometry import LINE_PT, Column, filling, fits, lines_needed
 from pipeline.outputs.templates import WIDTHS as COPY_WIDTHS  # a unit's sheet is laid out as the blank form
 from pipeline.outputs.words import FEEDBACK
 from pipeline.stages.discover import InputFile, classify

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pipeline.core.findings import SKIPS, Finding, in_order
 from pipeline.core.rules import Rules
-from pipeline.outputs.document import Book, Column
+from pipeline.outputs.document import Book
+from pipeline.outputs.geometry import Column
 from pipeline.outputs.record import Record, award_label, outcome_label, ranked_order
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult

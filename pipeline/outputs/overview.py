@@ -8,7 +8,8 @@ the charts' own numbers follow on the next page, above the signature.
 from __future__ import annotations
 
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
-from pipeline.outputs.document import LINE_PT, Book, filling, lines_needed
+from pipeline.outputs.document import Book
+from pipeline.outputs.geometry import LINE_PT, filling, lines_needed
 from pipeline.outputs.record import Record
 from pipeline.outputs.words import LABELS
 from pipeline.stages.aggregate import YearResult

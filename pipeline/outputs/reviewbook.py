@@ -12,7 +12,8 @@ from __future__ import annotations
 from pipeline.core.review import REVIEW, review_key
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
 from pipeline.core.text import format_number
-from pipeline.outputs.document import EDIT_COLOR, Book, Column, Formula, missing
+from pipeline.outputs.document import EDIT_COLOR, Book, Formula, missing
+from pipeline.outputs.geometry import Column
 from pipeline.outputs.record import Record, award_label, kind_sections, outcome_label, ranked_order
 from pipeline.outputs.words import LABELS
 from pipeline.stages.read.grid import col_letter

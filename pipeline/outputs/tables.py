@@ -10,7 +10,8 @@ import pandas as pd
 
 from pipeline.core.findings import messages
 from pipeline.core.rules import GROUP_AWARD, PROPOSAL, Rules
-from pipeline.outputs.document import Book, Column, missing
+from pipeline.outputs.document import Book, missing
+from pipeline.outputs.geometry import Column
 from pipeline.outputs.record import (
     Record,
     group_label,

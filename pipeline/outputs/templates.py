@@ -18,7 +18,8 @@ import xlsxwriter
 from pipeline.core.rules import Rules
 from pipeline.core.text import format_number, slug
 from pipeline.infra.files import atomic_write
-from pipeline.outputs.document import FONT, LINE_PT, MARGINS_MM, MM, filling, lines_needed
+from pipeline.outputs.document import FONT, MARGINS_MM, MM
+from pipeline.outputs.geometry import LINE_PT, filling, lines_needed
 from pipeline.outputs.words import FORM
 
 LISTS_SHEET = "DanhMuc"
