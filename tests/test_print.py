@@ -176,12 +176,12 @@ def test_a_table_wider_than_the_page_narrows_its_text_columns_instead_of_failing
 def test_a_narrower_table_widens_its_text_columns_to_the_page_and_no_heading_word_breaks():
     """Three criteria leave room: the names and reasons get it, and every column holds its heading's
     longest word in Excel's narrower print ("TC01", not "TC0" over "1")."""
-    from pipeline.outputs.geometry import column_pt, excel_pt, fitted, room_pt, word_pt
+    from pipeline.outputs.geometry import column_pt, fitted, inner_pt, room_pt, word_pt
 
     columns = _ranked_columns(3)
     wide = fitted(columns, landscape=True)
     printed = [c for c in wide if c.printed]
     assert abs(sum(column_pt(c.width) for c in printed) - room_pt(True)) < 1
     assert all(w.width > c.width for w, c in zip(wide, columns, strict=True) if c.printed and c.kind == "text")
-    assert all(excel_pt(c.width) - 4 >= max(word_pt(w) for w in c.heading.split()) - 1e-9 for c in printed)
-    assert word_pt("TC01") > excel_pt(4) - 4  # the width the sheet asked for would break it
+    assert all(inner_pt(c.width) >= max(word_pt(w) for w in c.heading.split()) - 1e-9 for c in printed)
+    assert word_pt("TC01") > inner_pt(4)  # the width the sheet asked for would break it

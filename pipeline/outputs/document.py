@@ -45,7 +45,7 @@ SAFE_STRINGS = {"strings_to_formulas": False, "strings_to_urls": False, "strings
 # The workbook's own font. A column's width is counted in its digits: with Times New Roman (which
 # every office has, and Liberation Serif matches) Excel and LibreOffice print a column alike;
 # with the default Calibri, a machine without it prints every column a third wider.
-FONT = {"default_format_properties": {"font_name": "Times New Roman", "font_size": TABLE_PT}}
+DEFAULT_FONT = {"default_format_properties": {"font_name": "Times New Roman", "font_size": TABLE_PT}}
 
 
 class Formula(NamedTuple):
@@ -90,7 +90,7 @@ class Book:
 
     def __init__(self, path: Path, document: Document | None = None, today: dt.date | None = None,
                  large: bool = False, footer: str = ""):
-        self.wb = xlsxwriter.Workbook(str(path), {**SAFE_STRINGS, **FONT, "constant_memory": large})
+        self.wb = xlsxwriter.Workbook(str(path), {**SAFE_STRINGS, **DEFAULT_FONT, "constant_memory": large})
         self.document, self.today, self.footer = document, today or dt.date.today(), footer
         self._formats()
         self.sheet_names: set[str] = set()

@@ -1,7 +1,7 @@
 """The printed page's geometry: how wide a column prints, in LibreOffice and in Excel, and how
 many lines a text takes in it.
 
-A column's width is counted in digits of the workbook's own font, Times New Roman (document.FONT).
+A column's width is counted in digits of the workbook's own font, Times New Roman (document.DEFAULT_FONT).
 Measured: LibreOffice prints a column of width w at 5.5w+4 points, Excel at 0.75·(7w+5), about
 5 % narrower. The page is filled by the first; what must fit inside a column (a heading's word,
 a cell's lines) is reckoned by the second, so that neither program cuts what the other shows.
@@ -17,6 +17,11 @@ TABLE_PT = 11  # the table's type size
 # What a page holds between the margins, in points (landscape, portrait).
 PAGE_PT = {True: (297 - 45) / 25.4 * 72, False: (210 - 45) / 25.4 * 72}
 LINE_PT = 15  # one line of 11 pt Vietnamese text, its stacked diacritics included
+# Measured: LibreOffice prints a unit of width as 5.5 points, and 4 more a column.
+LO_UNIT_PT, LO_PAD_PT = 5.5, 4
+# Excel: 7 pixels a unit and 5 a column, at 96 dpi; 2 points kept clear either side of the text.
+XL_UNIT_PX, XL_PAD_PX, PT_PER_PX, CLEAR_PT = 7, 5, 0.75, 4
+BOLD = 1.1  # bold Times New Roman is about a tenth wider
 # Times New Roman's advance widths in ems, generously by class (Vietnamese marks add none):
 # capitals, the widest letters, digits, the narrow letters and marks, a space, every other letter.
 _CAPITAL, _WIDEST, _WIDE_LOWER = 0.72, 0.94, 0.78
@@ -35,19 +40,24 @@ def column_pt(width: float) -> float:
     """A column's printed width in points, in the wider of the two programs: LibreOffice with
     Times New Roman (or Liberation Serif) as the workbook's font prints 5.5 points a unit and 4 of
     padding (measured). The page is fitted with it, so that the table fits in either program."""
-    return width * 5.5 + 4
+    return width * LO_UNIT_PT + LO_PAD_PT
 
 
 def excel_pt(width: float) -> float:
     """A column's printed width in the narrower of the two programs: Excel prints a column as its
     pixels at 96 dpi, 7 a unit and 5 of padding, three quarters of a point each. What must hold
     within columns (a heading's word, the letterhead's lines) is measured with it."""
-    return (width * 7 + 5) * 0.75
+    return (width * XL_UNIT_PX + XL_PAD_PX) * PT_PER_PX
+
+
+def inner_pt(width: float) -> float:
+    """The room for text in a column, in Excel's narrower print."""
+    return excel_pt(width) - CLEAR_PT
 
 
 def width_for(points: float) -> float:
     """The column width that prints ``points`` wide (column_pt undone)."""
-    return (points - 4) / 5.5
+    return (points - LO_PAD_PT) / LO_UNIT_PT
 
 
 def room_pt(landscape: bool) -> float:
@@ -84,7 +94,7 @@ def _ems(word: str) -> float:
 
 def word_pt(word: str, size: float = TABLE_PT, bold: bool = True) -> float:
     """How wide ``word`` prints at ``size`` points, at most (bold: a tenth wider)."""
-    return _ems(word) * size * (1.1 if bold else 1.0)
+    return _ems(word) * size * (BOLD if bold else 1.0)
 
 
 def heading_width(heading: str) -> float:
@@ -92,7 +102,7 @@ def heading_width(heading: str) -> float:
     clear either side, in Excel's narrower print (excel_pt undone): a narrower column breaks the
     word in the middle ("TC0" over "1")."""
     longest = max((word_pt(w) for w in re.split(r"\s+|(?<=/)", heading)), default=0.0)  # lines break after "/"
-    return ((longest + 4) / 0.75 - 5) / 7
+    return ((longest + CLEAR_PT) / PT_PER_PX - XL_PAD_PX) / XL_UNIT_PX  # inner_pt undone
 
 
 def fitted(columns: list[Column], landscape: bool, floor: float = 6) -> list[Column]:
@@ -100,9 +110,10 @@ def fitted(columns: list[Column], landscape: bool, floor: float = 6) -> list[Col
     word, then the printed text columns widened or narrowed alike until the printed columns take
     the page's width (a rules file with more criteria narrows them; text wraps within them). Where
     even that is not enough, the sheet is fitted to the page's width when printed (see Book.table)."""
-    columns = [c._replace(width=max(c.width, heading_width(c.heading))) if c.printed else c for c in columns]
+    heading = {i: heading_width(c.heading) for i, c in enumerate(columns) if c.printed}
+    columns = [c._replace(width=max(c.width, heading[i])) if i in heading else c for i, c in enumerate(columns)]
     text = {i for i, c in enumerate(columns) if c.printed and c.kind == "text"}
-    least = {i: max(floor, heading_width(columns[i].heading)) for i in text}
+    least = {i: max(floor, heading[i]) for i in text}
     held: dict[int, float] = {}  # text columns at their least width; the others share what is left
     fixed = sum(column_pt(c.width) for i, c in enumerate(columns) if c.printed and i not in text)
     while True:
@@ -121,7 +132,7 @@ def fitted(columns: list[Column], landscape: bool, floor: float = 6) -> list[Col
 
 def filling(widths: list[float] | tuple[float, ...], landscape: bool) -> list[float]:
     """Fixed columns (a letter's, the overview's) widened or narrowed alike to take the page's width."""
-    scale = (room_pt(landscape) - 4 * len(widths)) / (5.5 * sum(widths))
+    scale = (room_pt(landscape) - LO_PAD_PT * len(widths)) / (LO_UNIT_PT * sum(widths))
     return [w * scale for w in widths]
 
 
@@ -129,7 +140,7 @@ def filling(widths: list[float] | tuple[float, ...], landscape: bool) -> list[fl
 def lines_needed(text: str, width: float, bold: bool = False) -> int:
     """How many lines ``text`` takes at 11 pt in a column of ``width``, in Excel's narrower print:
     words wrapped whole where they fit, a word longer than the line broken where it must."""
-    room = max(1.0, excel_pt(width) - 4) / (TABLE_PT * (1.1 if bold else 1.0))  # in ems
+    room = max(1.0, inner_pt(width)) / (TABLE_PT * (BOLD if bold else 1.0))  # in ems
     lines = 0
     for part in text.split("\n"):
         lines += 1
@@ -149,4 +160,4 @@ def lines_needed(text: str, width: float, bold: bool = False) -> int:
 
 def one_line(text: str, width: float) -> bool:
     """Surely one line: no break, and as many of the widest common letters would fit."""
-    return "\n" not in text and len(text) * _WIDE_LOWER * TABLE_PT <= excel_pt(width) - 4
+    return "\n" not in text and len(text) * _WIDE_LOWER * TABLE_PT <= inner_pt(width)

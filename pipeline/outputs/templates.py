@@ -18,7 +18,7 @@ import xlsxwriter
 from pipeline.core.rules import Rules
 from pipeline.core.text import format_number, slug
 from pipeline.infra.files import atomic_write
-from pipeline.outputs.document import FONT, MARGINS_MM, MM
+from pipeline.outputs.document import DEFAULT_FONT, MARGINS_MM, MM
 from pipeline.outputs.geometry import LINE_PT, filling, lines_needed
 from pipeline.outputs.words import FORM
 
@@ -279,7 +279,7 @@ def write_form(wb: xlsxwriter.Workbook, spec: FormSpec, rules: Rules, *, blank: 
 def write_workbook(path: Path, specs: list[FormSpec], rules: Rules) -> Path:
     """A workbook with one filled-in form per sheet, as a unit would send it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), FONT)
+    wb = xlsxwriter.Workbook(str(path), DEFAULT_FONT)
     wb.set_properties({"created": FIXED_TIME})  # same forms, same bytes
     for spec in specs:
         write_form(wb, spec, rules)
@@ -301,7 +301,7 @@ def write_templates(outdir: Path, rules: Rules) -> list[Path]:
 
 def _blank_form(tmp: Path, code: str, kind, rules: Rules) -> None:
     """A blank form of one kind, with the hidden sheet its drop-downs read."""
-    wb = xlsxwriter.Workbook(str(tmp), FONT)
+    wb = xlsxwriter.Workbook(str(tmp), DEFAULT_FONT)
     spec = FormSpec(kind=code, year=None, name="", group="", model="", field="", period="", date=None,
                     sheet=kind.name[:31], women="")
     write_form(wb, spec, rules, blank=True)
