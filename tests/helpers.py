@@ -100,3 +100,28 @@ def pdf_words(pdf) -> Counter:
 
 def printed_whole(text: str, printed: Counter) -> bool:
     return Counter(text.split()) <= printed
+
+
+def struck_words(pdf) -> list[tuple[int, str]]:
+    """(page, word) of every word a table's rule runs through: text taller than its row, printed
+    over the row's border, or wider than its cell. (pdfplumber gives the rules, which pdftotext
+    does not; the charts' grey gridlines are not a table's.)"""
+    import pdfplumber
+
+    inset = 2.0  # points inside a word's box: a rule that only touches it is no cut
+    out = []
+    with pdfplumber.open(pdf) as doc:
+        for number, page in enumerate(doc.pages, start=1):
+            rules = [e for e in page.edges if e.get("stroking_color") in (0, (0,), (0.0, 0.0, 0.0))]
+            for w in page.extract_words(x_tolerance=1):  # cells side by side are separate words
+                for e in rules:
+                    if e["orientation"] == "h":
+                        across = w["top"] + inset < e["top"] < w["bottom"] - inset
+                        along = min(e["x1"], w["x1"]) - max(e["x0"], w["x0"]) > (w["x1"] - w["x0"]) / 2
+                    else:
+                        across = w["x0"] + inset < e["x0"] < w["x1"] - inset
+                        along = min(e["bottom"], w["bottom"]) - max(e["top"], w["top"]) > (w["bottom"] - w["top"]) / 2
+                    if across and along:
+                        out.append((number, w["text"]))
+                        break
+    return out

@@ -124,3 +124,32 @@ def test_a_crash_while_writing_keeps_the_last_good_workbook(tmp_path):
         atomic_write(target, crash)
     assert target.read_bytes() == b"the last good workbook"
     assert [p.name for p in tmp_path.iterdir()] == ["tong_hop_2024.xlsx"]  # no half-written file left
+
+
+LOOKALIKES = ["thi_xa_ninh_hoa/ubnd_xa_dong_hai.xlsx", "a_x1_x2_b", "_x000D_ typed", "p_xabcd_q", "ô_xFF_ư", "_xg_"]
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["shared strings", "constant memory"])
+def test_text_that_looks_like_an_escape_reads_back_as_written(tmp_path, large):
+    """"_xa_" in "thi_xa_ninh_hoa" is no escape: every reader gets the text back, and no underscore
+    of it is left where LibreOffice would take it for one (it read "_xa_" as a line break)."""
+    import re
+    import zipfile
+
+    import python_calamine as pc
+
+    from pipeline.outputs.document import Book
+
+    path = tmp_path / "b.xlsx"
+    book = Book(path, large=large)
+    ws = book.sheet("S")
+    for r, text in enumerate(LOOKALIKES):
+        ws.write_string(r, 0, text)
+    book.close()
+    if not large:  # openpyxl decodes no escape in inline strings, xlsxwriter's own "_x005F_x000D_" neither
+        assert [r[0] for r in openpyxl.load_workbook(path)["S"].iter_rows(values_only=True)] == LOOKALIKES
+    assert [r[0] for r in pc.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("S").to_python()] == LOOKALIKES
+    with zipfile.ZipFile(path) as z:
+        xml = b"".join(z.read(n) for n in z.namelist() if n.startswith(("xl/sharedStrings", "xl/worksheets/")))
+    texts = b"".join(re.findall(rb"<t(?: [^>]*)?>([^<]*)</t>", xml))
+    assert texts and not re.search(rb"(?<!_x005F)_x[0-9A-Fa-f]{1,3}_", texts)

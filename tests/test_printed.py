@@ -18,12 +18,15 @@ from pipeline.outputs.drafts import office
 from pipeline.outputs.templates import FormSpec, write_templates
 from pipeline.run import run
 
-from .helpers import BOX, pdf_pages, pdf_words, printed_whole, read_csv
+from .helpers import BOX, pdf_pages, pdf_words, printed_whole, read_csv, struck_words
 
 pytestmark = pytest.mark.skipif(
     office() is None or shutil.which("pdftotext") is None,
     reason="LibreOffice or poppler-utils not installed (.ci/run installs both): printed pages not checked",
 )
+
+LONG_FOLDER, LONG_NAME = "thi_xa_ninh_hoa", "tap_the_02_hoi_phu_nu_xa_an_binh.xlsx"
+
 
 @pytest.fixture(scope="module")
 def pdfs(tmp_path_factory, rules):
@@ -44,6 +47,9 @@ def pdfs(tmp_path_factory, rules):
     add("e.xlsx", FormSpec(kind="ca_nhan", name="Trần Văn Bình", scores=[15, 15, 19, 10, 10, 15, 15]))
     add("f.xlsx", FormSpec(kind="ca_nhan", name="Nguyễn Thị Ánh", group="Cam Lam", scores=[15, 15, 19, 10, 10, 15, 15]))
     add("van_hung.xlsx", FormSpec(name="UBND xã Vạn Hưng", group="Huyện Hòn Tre", scores=[16, 15, None, 15, 15, 15, 10]))
+    # A long name in a folder, with a warning (no total): "_xa_" is what LibreOffice once read as a line break.
+    add(f"{LONG_FOLDER}/{LONG_NAME}", FormSpec(name="Hội LHPN xã An Bình", unit_code="AB", group="Thị xã Ninh Hòa",
+                                               total="none"))
     run(inputs, out, rules, today=dt.date(2026, 3, 5))
     write_templates(out / "mau", rules)
     books = [out / "2024" / "tong_hop_2024.xlsx", out / "2024" / "theo_nhom" / "huyen_van_ninh_2024.xlsx",
@@ -63,6 +69,7 @@ def pdfs(tmp_path_factory, rules):
 def as_excel_prints(book, folder):
     """A copy of ``book`` whose columns LibreOffice prints as wide as Excel prints the original's."""
     from pipeline.outputs.geometry import excel_pt, width_for
+    from pipeline.outputs.literal import keep_literal
 
     wb = openpyxl.load_workbook(book)
     for ws in wb.worksheets:
@@ -71,6 +78,7 @@ def as_excel_prints(book, folder):
                 dim.width = width_for(excel_pt(dim.width))
     folder.mkdir(exist_ok=True)
     wb.save(folder / book.name)
+    keep_literal(folder / book.name)  # openpyxl writes "_xa_" as it is, which LibreOffice misreads
     return folder / book.name
 
 
@@ -121,6 +129,22 @@ def test_printed_as_narrow_as_excel_prints_no_name_reason_or_heading_word_is_cut
         assert printed_whole(rules.document.nation, printed) and printed_whole(rules.document.motto, printed)
 
 
+@pytest.mark.parametrize("name", ["tong_hop_2024", "huyen_van_ninh_2024", "van_hung", "mau_tap_the", "xet_khen_thuong_2024",
+                                  "excel:tong_hop_2024", "excel:huyen_van_ninh_2024", "excel:xet_khen_thuong_2024"])
+def test_no_word_runs_over_a_tables_rule(pdfs, name):
+    """Every row is as tall as its text wraps, in LibreOffice's columns and in Excel's narrower ones:
+    no word printed across a border (the overview's "Khen thưởng" did, over two lines in a row of one;
+    so did a file's name, broken after its folder and again in the middle)."""
+    assert struck_words(pdfs[name]) == []
+
+
+def test_a_files_name_prints_whole_breaking_only_after_its_folder(pdfs):
+    """The warnings list the file by its name; "_xa_" in it stays text in LibreOffice (it read it
+    as an escaped line break, and printed "thi" over "ninh_hoa/")."""
+    for name in ("tong_hop_2024", "excel:tong_hop_2024"):
+        assert printed_whole(f"{LONG_FOLDER}/ {LONG_NAME}", pdf_words(pdfs[name])), name
+
+
 def test_the_review_workbook_prints_every_name_and_the_meeting_block(pdfs):
     printed = pdf_words(pdfs["xet_khen_thuong_2024"])
     names = {r["name"] for r in read_csv(pdfs["csv"])}
@@ -145,3 +169,30 @@ def test_every_criterion_of_the_blank_forms_showsprinted_whole(pdfs, rules):
         for criterion in rules.kinds[kind].criteria:
             assert printed_whole(criterion.text, printed), (name, criterion.stt)
         assert printed_whole("NGƯỜI TỰ CHẤM ĐIỂM", printed) and printed_whole("XÁC NHẬN CỦA THỦ TRƯỞNG ĐƠN VỊ", printed)
+
+
+def test_page_one_keeps_its_charts_whole_however_many_forms_have_no_group(tmp_path, rules):
+    """Seven forms of no known group: page one lists what fits above the charts and counts the
+    rest (each is on the rejected forms' sheet with its reason); the charts are not cut by the
+    page's end, and page two opens with the fields' chart."""
+    from pipeline.outputs.overview import UNKNOWN_LINES
+    from pipeline.outputs.templates import write_workbook
+    from pipeline.outputs.words import LABELS
+
+    inputs, out = tmp_path / "inputs", tmp_path / "outputs"
+    write_workbook(inputs / "a.xlsx", [FormSpec(name="UBND xã Vạn Thắng", unit_code="VT")], rules)
+    for i in range(7):
+        write_workbook(inputs / f"khong_ro/{i}.xlsx", [FormSpec(name=f"UBND xã Số {i}", unit_code=f"U{i}",
+                                                                group="Huyện Hòn Tre")], rules)
+    run(inputs, out, rules, today=dt.date(2026, 3, 5))
+    book = out / "2024" / "tong_hop_2024.xlsx"
+    ws = openpyxl.load_workbook(book)[LABELS["sheet_overview"]]
+    listed = [v for (v,) in ws.iter_rows(min_col=1, max_col=1, values_only=True) if isinstance(v, str) and " — " in v]
+    more = LABELS["unknown_more"].format(n=7 - (UNKNOWN_LINES - 1), sheet=LABELS["sheet_rejected"])
+    assert len(listed) == UNKNOWN_LINES - 1 and any(v == more for (v,) in ws.iter_rows(max_col=1, values_only=True))
+    subprocess.run([office(), "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(book)],
+                   check=True, capture_output=True, timeout=300)
+    pages = subprocess.run(["pdftotext", "-layout", str(tmp_path / "tong_hop_2024.pdf"), "-"], capture_output=True,
+                           text=True, check=True).stdout.split("\f")
+    assert pages[1].split()[:4] == LABELS["chart_field"].split()[:4]
+    assert struck_words(tmp_path / "tong_hop_2024.pdf") == []

@@ -373,6 +373,30 @@ def test_a_review_workbook_saved_by_libreoffice_reads_the_same(proposed, inputs,
     assert read(out / f"xet.{suffix}") == read(filled)
 
 
+@pytest.mark.skipif(shutil.which("soffice") is None and shutil.which("libreoffice") is None,
+                    reason="LibreOffice not installed (.ci/run installs it)")
+def test_a_review_workbook_opened_and_saved_in_libreoffice_still_matches_its_forms(add, inputs, tmp_path):
+    """A folder named "thi_xa_…": LibreOffice reads "_xa_" in a workbook Excel saved (openpyxl here,
+    which writes it alike) as a line break, and saves it so. The rows are still the forms' rows:
+    before, each belonged to a form "since replaced", and the council's decisions were refused."""
+    import subprocess
+
+    from pipeline.outputs.drafts import office
+
+    for code in ("A", "B"):
+        add(f"thi_xa_ninh_hoa/ubnd_xa_{code.lower()}.xlsx", FormSpec(name=f"UBND xã {code}", unit_code=code, group=GROUP))
+    out = tmp_path / "outputs"
+    assert _invoke("run", "--inputs", inputs, "--outputs", out).exit_code == 0
+    filled = tmp_path / "filled" / "xet_khen_thuong_2024.xlsx"
+    fill(out / "2024" / "xet_khen_thuong_2024.xlsx", filled, {"B": {"decision": "Không khen thưởng", "votes": 5}},
+         MEETING)
+    subprocess.run([office(), "--headless", "--convert-to", "xlsx", "--outdir", str(inputs / "xet_khen_thuong"),
+                    str(filled)], check=True, capture_output=True, timeout=300)
+    assert _invoke("run", "--inputs", inputs, "--outputs", out).exit_code == 0
+    assert not [p for p in _problems(out) if p[0].startswith("xet_khen_thuong")]
+    assert (_by_unit(out)["B"]["award"], _by_unit(out)["B"]["decided_by"]) == ("", "council")
+
+
 def test_a_review_workbook_saved_among_the_forms_is_told_where_it_belongs(proposed, inputs, tmp_path):
     written, out = proposed
     fill(written, inputs / "xet_khen_thuong_2024.xlsx", DECISIONS, MEETING)  # not in xet_khen_thuong/

@@ -30,6 +30,7 @@ from pipeline.outputs.geometry import (
     lines_needed,
     one_line,
 )
+from pipeline.outputs.literal import keep_literal
 from pipeline.outputs.words import LABELS
 
 MM = 1 / 25.4  # inches per millimetre (Excel's margins are in inches)
@@ -90,6 +91,7 @@ class Book:
 
     def __init__(self, path: Path, document: Document | None = None, today: dt.date | None = None,
                  large: bool = False, footer: str = ""):
+        self.path = path
         self.wb = xlsxwriter.Workbook(str(path), {**SAFE_STRINGS, **DEFAULT_FONT, "constant_memory": large})
         self.document, self.today, self.footer = document, today or dt.date.today(), footer
         self._formats()
@@ -232,9 +234,8 @@ class Book:
         if above is not None:
             above(ws, head)
         head += gap
-        ws.set_row(head, LINE_PT * max(lines_needed(c.heading, c.width, bold=True) for c in columns) + 4)
+        self.heading(ws, head, [c.heading for c in columns], [c.width for c in columns])
         for c, column in enumerate(columns):
-            ws.write_string(head, c, column.heading, self.f_head)
             ws.set_column(c, c, column.width)
         r = head + 1
         special: dict[int, dict[int, object]] = {}
@@ -264,6 +265,12 @@ class Book:
         self.print_setup(ws, landscape, len(printed) - 1, r + 7, fit=not fits(columns, landscape))
         ws.repeat_rows(head)
         return head
+
+    def heading(self, ws, r: int, headings: list[str], widths: list[float]) -> None:
+        """A table's heading row, as tall as its longest heading wraps in bold."""
+        ws.set_row(r, LINE_PT * max(lines_needed(h, w, bold=True) for h, w in zip(headings, widths, strict=True)) + 4)
+        for c, heading in enumerate(headings):
+            ws.write_string(r, c, heading, self.f_head)
 
     @staticmethod
     def height(ws, r: int, row: list[object], texts: list[tuple[int, float]]) -> None:
@@ -335,3 +342,4 @@ class Book:
 
     def close(self) -> None:
         self.wb.close()
+        keep_literal(self.path)

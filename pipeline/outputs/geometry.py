@@ -34,6 +34,7 @@ class Column(NamedTuple):
     kind: str = "text"  # "text", "num" (up to two decimals) or "int"
     printed: bool = True  # False: on screen only, right of the print area
     editable: bool = False  # unlocked and tinted: a cell staff fill in on a protected sheet
+    least: float = 0  # a text column never narrower (see holding): fitting the page keeps it
 
 
 def column_pt(width: float) -> float:
@@ -97,23 +98,35 @@ def word_pt(word: str, size: float = TABLE_PT, bold: bool = True) -> float:
     return _ems(word) * size * (BOLD if bold else 1.0)
 
 
+_AFTER_SLASH = re.compile(r"(?<=/)")
+
+
+def _pieces(text: str) -> list[str]:
+    """The pieces a line may break between: words, and the parts of a path after each "/"."""
+    return [p for word in text.split() for p in _AFTER_SLASH.split(word) if p]
+
+
+def inner_width(points: float) -> float:
+    """The column width whose room for text, in Excel's print, is ``points`` (inner_pt undone)."""
+    return ((points + CLEAR_PT) / PT_PER_PX - XL_PAD_PX) / XL_UNIT_PX
+
+
 def heading_width(heading: str) -> float:
     """The least width whose column holds the heading's longest word on one line, with 2 points
     clear either side, in Excel's narrower print (excel_pt undone): a narrower column breaks the
     word in the middle ("TC0" over "1")."""
-    longest = max((word_pt(w) for w in re.split(r"\s+|(?<=/)", heading)), default=0.0)  # lines break after "/"
-    return ((longest + CLEAR_PT) / PT_PER_PX - XL_PAD_PX) / XL_UNIT_PX  # inner_pt undone
+    return inner_width(max((word_pt(w) for w in _pieces(heading)), default=0.0))
 
 
 def fitted(columns: list[Column], landscape: bool, floor: float = 6) -> list[Column]:
     """The columns made to fill the page: every column at least as wide as its heading's longest
-    word, then the printed text columns widened or narrowed alike until the printed columns take
+    word (and a text column as its ``least``), then the printed text columns widened or narrowed alike until the printed columns take
     the page's width (a rules file with more criteria narrows them; text wraps within them). Where
     even that is not enough, the sheet is fitted to the page's width when printed (see Book.table)."""
     heading = {i: heading_width(c.heading) for i, c in enumerate(columns) if c.printed}
     columns = [c._replace(width=max(c.width, heading[i])) if i in heading else c for i, c in enumerate(columns)]
     text = {i for i, c in enumerate(columns) if c.printed and c.kind == "text"}
-    least = {i: max(floor, heading[i]) for i in text}
+    least = {i: max(floor, heading[i], columns[i].least) for i in text}
     held: dict[int, float] = {}  # text columns at their least width; the others share what is left
     fixed = sum(column_pt(c.width) for i, c in enumerate(columns) if c.printed and i not in text)
     while True:
@@ -136,19 +149,18 @@ def filling(widths: list[float] | tuple[float, ...], landscape: bool) -> list[fl
     return [w * scale for w in widths]
 
 
-@lru_cache(maxsize=1 << 14)
-def lines_needed(text: str, width: float, bold: bool = False) -> int:
-    """How many lines ``text`` takes at 11 pt in a column of ``width``, in Excel's narrower print:
-    words wrapped whole where they fit, a word longer than the line broken where it must."""
-    room = max(1.0, inner_pt(width)) / (TABLE_PT * (BOLD if bold else 1.0))  # in ems
-    lines = 0
-    for part in text.split("\n"):
-        lines += 1
-        used = -1.0
-        for word in part.split(" "):
-            w = _ems(word)
-            if used >= 0 and used + _SPACE_EM + w <= room:
-                used += _SPACE_EM + w
+def _wrapped(part: str, room: float, slash: bool) -> int:
+    """Lines one paragraph takes in ``room`` ems: words wrapped whole where they fit, a word longer
+    than the line broken where it must; with ``slash``, a line may also break after "/"."""
+    lines, used = 1, -1.0
+    for word in part.split(" "):
+        for k, piece in enumerate(_AFTER_SLASH.split(word) if slash else [word]):
+            if slash and not piece:
+                continue
+            gap = _SPACE_EM if k == 0 else 0.0
+            w = _ems(piece)
+            if used >= 0 and used + gap + w <= room:
+                used += gap + w
                 continue
             if used >= 0:
                 lines += 1
@@ -156,6 +168,24 @@ def lines_needed(text: str, width: float, bold: bool = False) -> int:
             lines += extra
             used = w - extra * room
     return lines
+
+
+@lru_cache(maxsize=1 << 14)
+def lines_needed(text: str, width: float, bold: bool = False) -> int:
+    """How many lines ``text`` takes at 11 pt in a column of ``width``, in Excel's narrower print.
+
+    LibreOffice may also break a line after "/" (a file's folder, "Huyện/thị xã"), which leaves
+    the rest of that line empty; Excel breaks at spaces only: the more lines of the two."""
+    room = max(1.0, inner_pt(width)) / (TABLE_PT * (BOLD if bold else 1.0))  # in ems
+    return sum(max(_wrapped(part, room, False), _wrapped(part, room, True) if "/" in part else 0)
+               for part in text.split("\n"))
+
+
+def holding(texts, least: float, most: float) -> float:
+    """The width, between ``least`` and ``most``, of a column that holds the longest unbreakable
+    piece of every text on one line (a file's name is not broken in the middle, where it fits)."""
+    longest = max((_ems(p) for t in texts for p in _pieces(t)), default=0.0)
+    return min(most, max(least, inner_width(longest * TABLE_PT)))
 
 
 def one_line(text: str, width: float) -> bool:

@@ -20,6 +20,7 @@ from pipeline.core.text import format_number, slug
 from pipeline.infra.files import atomic_write
 from pipeline.outputs.document import DEFAULT_FONT, MARGINS_MM, MM
 from pipeline.outputs.geometry import LINE_PT, filling, lines_needed
+from pipeline.outputs.literal import keep_literal
 from pipeline.outputs.words import FORM
 
 LISTS_SHEET = "DanhMuc"
@@ -332,4 +333,5 @@ def write_register(path: Path, columns: tuple[str, ...], rows: list[list[object]
             _write_value(ws, r, c, value, cell)
     ws.freeze_panes(1, 0)
     wb.close()
+    keep_literal(path)
     return path

@@ -94,6 +94,7 @@ LABELS = {
     "sheet_registers": "Lỗi trong sổ của cán bộ",
     "sheet_unknown_group": "Chưa xác định địa bàn",
     "fig_unknown_group": "Biểu mẫu chưa xác định {group_label}",
+    "unknown_more": "… và {n} biểu mẫu khác: xem trang «{sheet}».",
 }
 
 

@@ -12,6 +12,7 @@ total kept as ``self_total``). The decisions are applied after ranking (``stages
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -21,7 +22,7 @@ from pipeline.core.findings import Finding, finding
 from pipeline.core.review import REVIEW, review_key
 from pipeline.core.rules import Rules
 from pipeline.core.table import columns
-from pipeline.core.text import format_number, key, parse_number, unit_key
+from pipeline.core.text import clean, format_number, key, parse_number, unit_key
 from pipeline.stages.discover import InputFile
 from pipeline.stages.read import read_each, staff_grids
 from pipeline.stages.read.grid import Grid, as_text, ref
@@ -215,8 +216,19 @@ def _number(row: ReviewRow, i: int, points: float) -> tuple[float | None, Findin
     return value, None
 
 
+# "_xa_" as LibreOffice reads it in a workbook that Excel (or another program) saved: an escaped
+# character, here a line break (it reads one to four hex digits, Excel four only).
+_READ_AS_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{1,4})_")
+
+
+def _same_file(written: str, form_file: str) -> bool:
+    """The review row's file is the form's: as written, or as LibreOffice saved it after reading
+    "thi_xa_ninh_hoa" as "thi", a line break and "ninh_hoa"."""
+    return written == form_file or written == clean(_READ_AS_ESCAPE.sub(lambda m: chr(int(m[1], 16)), form_file))
+
+
 def _same_form(row: ReviewRow, form_file: str, form_sheet: str, self_scores: list) -> bool:
-    if (row.form_file, row.form_sheet) != (form_file, form_sheet):
+    if row.form_sheet != form_sheet or not _same_file(row.form_file, form_file):
         return False
     return all(a is None or b is None or abs(a - b) <= EPS for a, b in zip(row.self_scores, self_scores, strict=False))
 
