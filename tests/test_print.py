@@ -185,3 +185,21 @@ def test_a_narrower_table_widens_its_text_columns_to_the_page_and_no_heading_wor
     assert all(w.width > c.width for w, c in zip(wide, columns, strict=True) if c.printed and c.kind == "text")
     assert all(inner_pt(c.width) >= max(word_pt(w) for w in c.heading.split()) - 1e-9 for c in printed)
     assert word_pt("TC01") > inner_pt(4)  # the width the sheet asked for would break it
+
+
+def test_a_row_of_wide_capitals_is_as_tall_as_its_lines(tmp_path):
+    """A name in capitals of the widest letters: counted as average letters it would seem to fit
+    one line, and its row was left one line tall (the second line cut)."""
+    from pipeline.outputs.document import Book
+    from pipeline.outputs.geometry import LINE_PT, Column, fitted, inner_pt, lines_needed
+
+    columns = [Column("Tên", 20), Column("Lý do", 60)]
+    width = fitted(columns, landscape=True)[0].width  # as the page's width gives it
+    name = "W" * int(inner_pt(width) / (0.8 * 11))  # fits as letters of 0.8 em; "W" takes 0.94
+    assert lines_needed(name, width) == 2
+    book = Book(tmp_path / "w.xlsx")
+    book.table(book.sheet("S"), "T", columns, [[name, ""], ["An", ""]])
+    book.close()
+    ws = openpyxl.load_workbook(tmp_path / "w.xlsx")["S"]
+    row = next(c.row for r in ws.iter_rows() for c in r if c.value == name)
+    assert (ws.row_dimensions[row].height or 15) >= 2 * LINE_PT

@@ -189,5 +189,5 @@ def holding(texts, least: float, most: float) -> float:
 
 
 def one_line(text: str, width: float) -> bool:
-    """Surely one line: no break, and as many of the widest common letters would fit."""
-    return "\n" not in text and len(text) * _WIDE_LOWER * TABLE_PT <= inner_pt(width)
+    """Surely one line: no break, and as many of the widest letters ("M", "W") would fit."""
+    return "\n" not in text and len(text) * _WIDEST * TABLE_PT <= inner_pt(width)
