@@ -11,6 +11,7 @@ Excel and LibreOffice both read ``_x005F_`` as "_", and so do openpyxl and calam
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import zipfile
@@ -19,34 +20,46 @@ from pathlib import Path
 # An underscore that LibreOffice would take for the start of an escape of one to three hex
 # digits (four are xlsxwriter's to escape, and it does).
 _LOOKS_LIKE_ESCAPE = re.compile(rb"_(?=x[0-9A-Fa-f]{1,3}_)")
-# A string's text: in the shared strings, or inline in a sheet (constant-memory mode).
-_TEXT = re.compile(rb"(<t(?: [^>]*)?>)([^<]*)(</t>)")
+# The parts that hold strings: shared, or inline in a sheet (constant-memory mode). Only a
+# string's text (<t>) is read for escapes: a sheet's footer is not, and keeps its underscores.
 _PARTS = re.compile(r"xl/(sharedStrings|worksheets/sheet\d+)\.xml")
+_TEXT_TAGS = (b"<t>", b"<t ")
 
 
-def _escaped(xml: bytes) -> bytes | None:
-    """The part with its texts' misleading underscores escaped, or None if it has none."""
-    if not _LOOKS_LIKE_ESCAPE.search(xml):
-        return None
-    escaped = _TEXT.sub(lambda m: m[1] + _LOOKS_LIKE_ESCAPE.sub(b"_x005F_", m[2]) + m[3], xml)
-    return escaped if escaped != xml else None
+def _cuts(xml: bytes) -> list[int]:
+    """Where the part's strings have an underscore LibreOffice would misread. (The regular
+    expression scans the part; only the underscores it finds are looked at one by one.)"""
+    # Text holds no "<" (it is written "&lt;"): the last one before an underscore opens its node.
+    return [m.start() for m in _LOOKS_LIKE_ESCAPE.finditer(xml)
+            if xml.startswith(_TEXT_TAGS, xml.rfind(b"<", 0, m.start()))]
+
+
+def _escaped(xml: bytes, cuts: list[int]) -> bytes:
+    pieces, last = [], 0
+    for cut in cuts:
+        pieces += [xml[last:cut], b"_x005F_"]
+        last = cut + 1
+    pieces.append(xml[last:])
+    return b"".join(pieces)
 
 
 def keep_literal(path: Path) -> None:
-    """Escape, in the workbook at ``path``, every underscore LibreOffice would misread. The file
-    is rewritten, one part at a time, only where it has one; its parts keep their order, dates
-    and compression."""
+    """Escape, in the workbook xlsxwriter has just written at ``path``, every underscore
+    LibreOffice would misread. The file is rewritten, one part at a time, only where it has one;
+    its parts keep their order, dates and compression. Once per workbook: an escape's own closing
+    underscore may start a lookalike ("_x005F_xa_"), which a second pass would escape again."""
     tmp = path.with_name(f"{path.name}.escaped")
     try:
         with zipfile.ZipFile(path) as z:
-            changed = {item.filename for item in z.infolist()
-                       if _PARTS.fullmatch(item.filename) and _escaped(z.read(item)) is not None}
+            changed = {item.filename for item in z.infolist() if _PARTS.fullmatch(item.filename) and _cuts(z.read(item))}
             if not changed:
                 return
             with zipfile.ZipFile(tmp, "w") as out:
                 for item in z.infolist():
                     data = z.read(item)
-                    out.writestr(item, (_escaped(data) or data) if item.filename in changed else data)
+                    if item.filename in changed:
+                        data = _escaped(data, _cuts(data))
+                    out.writestr(copy.copy(item), data)  # a copy: writing sets its size and checksum
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
