@@ -203,3 +203,13 @@ def test_a_row_of_wide_capitals_is_as_tall_as_its_lines(tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "w.xlsx")["S"]
     row = next(c.row for r in ws.iter_rows() for c in r if c.value == name)
     assert (ws.row_dimensions[row].height or 15) >= 2 * LINE_PT
+
+
+def test_one_line_says_what_wrapping_would(rules):
+    """The quick test of the row heights agrees with wrapping, text by text, at every width."""
+    from pipeline.outputs.geometry import lines_needed, one_line
+
+    texts = [c.text for k in rules.kinds.values() for c in k.criteria] + [
+        "Nguyễn Thị Minh Khai", "WWW MMM", "thi_xa_ninh_hoa/ubnd_xa_dong_hai.xlsx", "Giấy khen huyện", "", "a\nb"]
+    for width in (4, 6.5, 10, 14.4, 20, 33, 60):
+        assert [one_line(t, width) for t in texts] == [lines_needed(t, width) == 1 and "\n" not in t for t in texts]

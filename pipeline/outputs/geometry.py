@@ -189,5 +189,11 @@ def holding(texts, least: float, most: float) -> float:
 
 
 def one_line(text: str, width: float) -> bool:
-    """Surely one line: no break, and as many of the widest letters ("M", "W") would fit."""
-    return "\n" not in text and len(text) * _WIDEST * TABLE_PT <= inner_pt(width)
+    """The text fits one line (lines_needed would say 1), told without wrapping it: no break, and
+    as many of the widest letters ("M", "W") would fit, or else its letters as they are. Most
+    names and short reasons are told here, and lines_needed, whose memory 100 000 forms'
+    texts outgrow, wraps only the texts that need it."""
+    if "\n" in text:
+        return False
+    room = inner_pt(width) / TABLE_PT
+    return len(text) * _WIDEST <= room or (len(text) * _NARROW_EM <= room and sum(map(_em, text)) <= room)

@@ -15,6 +15,7 @@ import copy
 import os
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 # An underscore that LibreOffice would take for the start of an escape of one to three hex
@@ -34,13 +35,14 @@ def _cuts(xml: bytes) -> list[int]:
             if xml.startswith(_TEXT_TAGS, xml.rfind(b"<", 0, m.start()))]
 
 
-def _escaped(xml: bytes, cuts: list[int]) -> bytes:
-    pieces, last = [], 0
+def _escaped(xml: bytes, cuts: list[int]) -> Iterator[memoryview]:
+    """The part in pieces, each misleading underscore written as "_x005F_" (no copy of the part)."""
+    view, last = memoryview(xml), 0
     for cut in cuts:
-        pieces += [xml[last:cut], b"_x005F_"]
+        yield view[last:cut]
+        yield memoryview(b"_x005F_")
         last = cut + 1
-    pieces.append(xml[last:])
-    return b"".join(pieces)
+    yield view[last:]
 
 
 def keep_literal(path: Path) -> None:
@@ -57,9 +59,13 @@ def keep_literal(path: Path) -> None:
             with zipfile.ZipFile(tmp, "w") as out:
                 for item in z.infolist():
                     data = z.read(item)
-                    if item.filename in changed:
-                        data = _escaped(data, _cuts(data))
-                    out.writestr(copy.copy(item), data)  # a copy: writing sets its size and checksum
+                    # A copy of each entry: writing sets its size and checksum.
+                    if item.filename not in changed:
+                        out.writestr(copy.copy(item), data)
+                        continue
+                    with out.open(copy.copy(item), "w") as part:
+                        for piece in _escaped(data, _cuts(data)):
+                            part.write(piece)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
