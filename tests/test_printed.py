@@ -47,6 +47,7 @@ def pdfs(tmp_path_factory, rules):
     add("e.xlsx", FormSpec(kind="ca_nhan", name="Trần Văn Bình", scores=[15, 15, 19, 10, 10, 15, 15]))
     add("f.xlsx", FormSpec(kind="ca_nhan", name="Nguyễn Thị Ánh", group="Cam Lam", scores=[15, 15, 19, 10, 10, 15, 15]))
     add("van_hung.xlsx", FormSpec(name="UBND xã Vạn Hưng", group="Huyện Hòn Tre", scores=[16, 15, None, 15, 15, 15, 10]))
+    add("nha_trang.xlsx", FormSpec(name="UBND phường Lộc Thọ", unit_code="LT", group="Thành phố Nha Trang"))
     # A long name in a folder, with a warning (no total): "_xa_" is what LibreOffice once read as a line break.
     add(f"{LONG_FOLDER}/{LONG_NAME}", FormSpec(name="Hội LHPN xã An Bình", unit_code="AB", group="Thị xã Ninh Hòa",
                                                total="none"))
@@ -196,3 +197,14 @@ def test_page_one_keeps_its_charts_whole_however_many_forms_have_no_group(tmp_pa
                            text=True, check=True).stdout.split("\f")
     assert pages[1].split()[:4] == LABELS["chart_field"].split()[:4]
     assert struck_words(tmp_path / "tong_hop_2024.pdf") == []
+
+
+def test_a_long_title_breaks_before_its_group_never_inside_it(pdfs, rules):
+    """"… NĂM 2024 — Thành phố Nha" over "Trang" split the place the page is for; a title too
+    long for one line breaks before the dash."""
+    starts = {g.split()[0] for g in rules.groups}
+    for name in ("xet_khen_thuong_2024", "excel:xet_khen_thuong_2024", "tong_hop_2024"):
+        text = subprocess.run(["pdftotext", str(pdfs[name]), "-"], capture_output=True, text=True, check=True).stdout
+        titled = [line.split("— ", 1)[1] for line in text.splitlines()
+                  if "— " in line and line.split("— ", 1)[1].split(" ", 1)[0] in starts]
+        assert titled and set(titled) <= set(rules.groups), (name, titled)

@@ -195,6 +195,8 @@ class Book:
             self._short_rule(ws, head_rows, right, widths)
             self.span(ws, head_rows + 1, *right, date_line(doc.place, self.today), self.f_date)
             r = head_rows + 3
+        if " — " in title and lines_needed(title, sum(widths) * TABLE_PT / TITLE_PT, bold=True) > 1:
+            title = title.replace(" — ", "\n— ", 1)  # a long title breaks before its group, not inside it
         ws.set_row(r, LINE_PT * max(2, lines_needed(title, sum(widths) * 0.8)) + 4)
         self.span(ws, r, 0, max(last_col, 1), title, self.f_title)
         return r + 2
