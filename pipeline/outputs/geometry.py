@@ -120,9 +120,10 @@ def heading_width(heading: str) -> float:
 
 def fitted(columns: list[Column], landscape: bool, floor: float = 6) -> list[Column]:
     """The columns made to fill the page: every column at least as wide as its heading's longest
-    word (and a text column as its ``least``), then the printed text columns widened or narrowed alike until the printed columns take
-    the page's width (a rules file with more criteria narrows them; text wraps within them). Where
-    even that is not enough, the sheet is fitted to the page's width when printed (see Book.table)."""
+    word (and a text column as its ``least``), then the printed text columns widened or narrowed
+    alike until the printed columns take the page's width (a rules file with more criteria narrows
+    them; text wraps within them). Where even that is not enough, the sheet is fitted to the
+    page's width when printed (see Book.table)."""
     heading = {i: heading_width(c.heading) for i, c in enumerate(columns) if c.printed}
     columns = [c._replace(width=max(c.width, heading[i])) if i in heading else c for i, c in enumerate(columns)]
     text = {i for i, c in enumerate(columns) if c.printed and c.kind == "text"}

@@ -53,7 +53,8 @@ def keep_literal(path: Path) -> None:
     tmp = path.with_name(f"{path.name}.escaped")
     try:
         with zipfile.ZipFile(path) as z:
-            changed = {item.filename for item in z.infolist() if _PARTS.fullmatch(item.filename) and _cuts(z.read(item))}
+            scanned = {item.filename: _cuts(z.read(item)) for item in z.infolist() if _PARTS.fullmatch(item.filename)}
+            changed = {name: cuts for name, cuts in scanned.items() if cuts}
             if not changed:
                 return
             with zipfile.ZipFile(tmp, "w") as out:
@@ -64,7 +65,7 @@ def keep_literal(path: Path) -> None:
                         out.writestr(copy.copy(item), data)
                         continue
                     with out.open(copy.copy(item), "w") as part:
-                        for piece in _escaped(data, _cuts(data)):
+                        for piece in _escaped(data, changed[item.filename]):
                             part.write(piece)
         os.replace(tmp, path)
     finally:
