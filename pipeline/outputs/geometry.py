@@ -182,11 +182,11 @@ def lines_needed(text: str, width: float, bold: bool = False) -> int:
                for part in text.split("\n"))
 
 
-def holding(texts, least: float, most: float) -> float:
-    """The width, between ``least`` and ``most``, of a column that holds the longest unbreakable
-    piece of every text on one line (a file's name is not broken in the middle, where it fits)."""
+def holding(texts, most: float) -> float:
+    """The width, at most ``most``, of a column that holds the longest unbreakable piece of every
+    text on one line (a file's name is not broken in the middle, where it fits)."""
     longest = max((_ems(p) for t in texts for p in _pieces(t)), default=0.0)
-    return min(most, max(least, inner_width(longest * TABLE_PT)))
+    return min(most, inner_width(longest * TABLE_PT))
 
 
 def one_line(text: str, width: float) -> bool:

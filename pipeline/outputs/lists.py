@@ -18,7 +18,7 @@ FILE_MOST = 40  # about two fifths of a landscape page: a longer name breaks in 
 def _file(files, width: float) -> Column:
     """A column of files' names, wide enough that a name breaks only after its folder, as far as
     the page allows (a name is the file's own: it cannot be shortened)."""
-    return Column(LABELS["file"], width, least=holding(files, least=0, most=FILE_MOST))
+    return Column(LABELS["file"], width, least=holding(files, most=FILE_MOST))
 
 
 def _findings_sheet(book: Book, name: str, findings: list[Finding], title: str) -> None:

@@ -21,9 +21,11 @@ from pathlib import Path
 # An underscore that LibreOffice would take for the start of an escape of one to three hex
 # digits (four are xlsxwriter's to escape, and it does).
 _LOOKS_LIKE_ESCAPE = re.compile(rb"_(?=x[0-9A-Fa-f]{1,3}_)")
-# The parts that hold strings: shared, or inline in a sheet (constant-memory mode). Only a
-# string's text (<t>) is read for escapes: a sheet's footer is not, and keeps its underscores.
-_PARTS = re.compile(r"xl/(sharedStrings|worksheets/sheet\d+)\.xml")
+# The parts that hold strings: the shared strings, or, in a workbook without them (xlsxwriter's
+# constant-memory mode), the sheets, inline. Only a string's text (<t>) is read for escapes: a
+# sheet's footer is not, and keeps its underscores.
+_SHARED = "xl/sharedStrings.xml"
+_SHEET = re.compile(r"xl/worksheets/sheet\d+\.xml")
 _TEXT_TAGS = (b"<t>", b"<t ")
 
 
@@ -53,7 +55,9 @@ def keep_literal(path: Path) -> None:
     tmp = path.with_name(f"{path.name}.escaped")
     try:
         with zipfile.ZipFile(path) as z:
-            scanned = {item.filename: _cuts(z.read(item)) for item in z.infolist() if _PARTS.fullmatch(item.filename)}
+            names = z.namelist()
+            parts = [_SHARED] if _SHARED in names else [n for n in names if _SHEET.fullmatch(n)]
+            scanned = {name: _cuts(z.read(name)) for name in parts}
             changed = {name: cuts for name, cuts in scanned.items() if cuts}
             if not changed:
                 return
