@@ -99,7 +99,10 @@ def test_group_with_a_hostile_name_writes_inside_the_output_folder(tmp_path):
 
     shipped = load_rules().path.read_text(encoding="utf-8")
     rules_path = tmp_path / "r.toml"
-    rules_path.write_text(shipped.replace('"Huyện Trường Sa",', '"Huyện Trường Sa",\n  "../../CON",'), encoding="utf-8")
+    hostile = shipped.replace('"Huyện Trường Sa",', '"Huyện Trường Sa",\n  "../../CON",')
+    # A group with no prefix has no party committee for the drafts' recipients: no drafts of its own.
+    hostile = hostile.replace('without_documents = [', 'without_documents = ["../../CON", ')
+    rules_path.write_text(hostile, encoding="utf-8")
     rules = load_rules(rules_path)
     inputs = tmp_path / "in"
     write_workbook(inputs / "a.xlsx", [FormSpec(group="../../CON")], rules)

@@ -15,9 +15,10 @@ from docx.shared import Mm, Pt
 from pipeline.cli import main
 from pipeline.core.rules import RulesError, load_rules
 from pipeline.outputs.drafts import office
+from pipeline.outputs.templates import FormSpec, write_register
 
 from .helpers import BOX, ROOT, pdf_pages, pdf_words, printed_whole, read_csv
-from .test_review import GROUP, council_meets, write_forms, write_history
+from .test_review import FULL, GROUP, council_meets, write_forms, write_history
 
 VB = Path("2024") / "van_ban"
 
@@ -128,6 +129,52 @@ def test_the_wording_comes_from_the_rules_file(add, inputs, tmp_path):
     d = docx.Document(out / VB / "quyet_dinh_huyen_van_ninh_2024.docx")
     assert _paragraph(d, "Căn cứ Luật Tổ chức").text == "Căn cứ Luật Tổ chức chính quyền địa phương số 72/2025/QH15;"
     assert "- Sở Nội vụ;" in [p.text for p in d.tables[1].rows[0].cells[0].paragraphs]
+
+
+BLOC = "Khối sở, ban, ngành tỉnh"
+
+
+def _recipients(document) -> list[str]:
+    return [p.text for p in document.tables[1].rows[0].cells[0].paragraphs][1:]
+
+
+def test_each_place_s_party_committee_and_no_drafts_for_the_bloc_of_departments(add, inputs, rules, tmp_path):
+    places = {"NT": "Thành phố Nha Trang", "NH": "Thị xã Ninh Hòa", "VN": GROUP, "SO": BLOC}
+    for code, group in places.items():
+        add(f"2024/{code}.xlsx", FormSpec(name=f"Đơn vị {code}", unit_code=code, year=2024, group=group,
+                                          scores=FULL, date="20/08/2024"))
+    # Two years running: each is proposed to the province.
+    write_register(inputs / "lich_su" / "2023.xlsx", rules.registers.history_columns,
+                   [[2023, code, f"Đơn vị {code}", "Tập thể", group, "Giấy khen huyện"]
+                    for code, group in places.items()])
+    out = tmp_path / "outputs"
+    assert _invoke("run", "--inputs", inputs, "--outputs", out).exit_code == 0
+    committees = {name: next(t for t in _recipients(docx.Document(out / VB / f"quyet_dinh_{name}_2024.docx"))
+                             if t.startswith("- Ban Dân vận"))
+                  for name in ("thanh_pho_nha_trang", "thi_xa_ninh_hoa", "huyen_van_ninh")}
+    assert committees == {"thanh_pho_nha_trang": "- Ban Dân vận Thành ủy;", "thi_xa_ninh_hoa": "- Ban Dân vận Thị ủy;",
+                          "huyen_van_ninh": "- Ban Dân vận Huyện ủy;"}
+    # The bloc has no People's Committee: each department awards its own Giấy khen.
+    assert not list((out / VB).glob("*khoi_so*"))
+    assert rules.papers.without_documents == {BLOC}
+    province = docx.Document(out / VB / "to_trinh_tinh_2024.docx")
+    assert sorted(_table_names(province)) == ["Đơn vị NH", "Đơn vị NT", "Đơn vị SO", "Đơn vị VN"]
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ('without_documents = ["Khối sở, ban, ngành tỉnh"]', 'without_documents = ["Khối sở ngành"]',
+     "papers.without_documents"),
+    ('"Thị xã" = "Thị ủy"\n', "", "papers.committees"),
+    ('"Thành phố" = "Thành ủy"', '"Thanh pho" = "Thành ủy"', "papers.committees.Thanh pho"),
+])
+def test_a_group_without_its_committee_or_an_unknown_group_stops_the_run(tmp_path, old, new, key):
+    text = (ROOT / "schemas" / "khanh_hoa.toml").read_text(encoding="utf-8")
+    assert old in text
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(RulesError, match=key) as raised:
+        load_rules(bad)
+    assert raised.value.code == "rules-invalid"
 
 
 def test_a_misspelt_placeholder_stops_the_run_naming_its_key(tmp_path):

@@ -54,7 +54,8 @@ class _Draft:
         self.rules, self.year, self.today, self.group = rules, year, today, group
         self.meeting = meeting
         self.values = {"year": year, "today_year": today.year, "movement": rules.movement, "province": rules.province,
-                       "group": group, "GROUP": group.upper(), "place": rules.place(group)}
+                       "group": group, "GROUP": group.upper(), "place": rules.place(group),
+                       "committee": rules.committee(group)}
         common = rules.papers.common
         date = _meeting_date(meeting) or dates
         decided = any(r.decided for r in forms) if meeting is not None else all(r.decided for r in forms)
@@ -198,6 +199,8 @@ def write_papers(result: YearResult, folder: Path, records: list[Record], rules:
         holders = sorted((r for r in mine if holds_group_award(r.award, r.tie_edge)), key=order)
         proposed = [r for r in holders if r.award == PROPOSAL]
         everyone += proposed
+        if not rules.papers.has_documents(group):
+            continue
         name = f"{slug(group)}_{result.year}.docx"
         if holders:
             written.append(_decision(d, holders).save(out / f"quyet_dinh_{name}"))

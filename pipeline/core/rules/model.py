@@ -189,12 +189,17 @@ class Rules:
                 return code
         return None
 
+    def _prefix(self, group: str) -> str | None:
+        return next((row[0] for row in self.group_index.prefix_rows if group.startswith(row[0] + " ")), None)
+
     def place(self, group: str) -> str:
         """A group's name without its prefix ("Huyện Vạn Ninh" -> "Vạn Ninh"), as a date line says it."""
-        for prefix in (row[0] for row in self.group_index.prefix_rows):
-            if group.startswith(prefix + " "):
-                return group[len(prefix) + 1:]
-        return group
+        prefix = self._prefix(group)
+        return group[len(prefix) + 1:] if prefix else group
+
+    def committee(self, group: str) -> str:
+        """The group's party committee by its prefix ("Thị xã Ninh Hòa" -> "Thị ủy"), from [papers.committees]."""
+        return self.papers.committees.get(self._prefix(group) or "", "")
 
     def kind_name(self, code: str) -> str:
         return self.kinds[code].name if code in self.kinds else code
