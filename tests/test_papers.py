@@ -205,3 +205,34 @@ def test_the_printed_decision_is_a4_at_thirteen_points_with_every_name(decided, 
     reasons = [r for row in read_csv(decided / "2024" / "ket_qua.csv") for r in row["reasons"].split("; ")]
     assert any("Hội đồng quyết định" in r for r in reasons)
     assert all(printed_whole(r, summary) for r in reasons)
+
+
+@pytest.mark.skipif(office() is None or shutil.which("pdftotext") is None,
+                    reason="LibreOffice or poppler-utils not installed (.ci/run installs both)")
+def test_signatures_never_stand_alone_on_a_page(tmp_path):
+    """However long the table above them, the minutes' signatures and the decision's signer take
+    the last sentence with them to the next page."""
+    from pipeline.outputs.drafts import to_pdf
+    from pipeline.outputs.letter import Letter
+
+    last = "Cuộc họp kết thúc lúc …… giờ cùng ngày."
+    files = []
+    for rows in range(24, 40, 2):
+        for kind in ("minutes", "decision"):
+            letter = Letter()
+            letter.line("Đoạn mở đầu của văn bản. " * 12)
+            letter.table(["STT", "Tên"], (20, 145), [[i, f"Đơn vị {i}"] for i in range(1, rows + 1)])
+            letter.line(last, indent=True, before=6)
+            if kind == "minutes":
+                letter.signatures(["THƯ KÝ", "CHỦ TỊCH HỘI ĐỒNG"])
+            else:
+                letter.closing("Nơi nhận:", ["Như Điều 3", "Lưu: VT"], ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"])
+            files.append(letter.save(tmp_path / f"{kind}_{rows}.docx"))
+    broke = 0
+    for pdf in to_pdf(files, tmp_path / "pdf"):
+        pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                               check=True).stdout.split("\f")
+        signed = next(i for i, page in enumerate(pages) if "CHỦ TỊCH" in page)
+        assert "Cuộc họp kết thúc" in pages[signed], pdf.name
+        broke += signed > 0
+    assert broke  # some of the lengths put the signatures on the second page

@@ -141,9 +141,28 @@ class Letter:
             end = "." if i == len(lines) - 1 else ";"
             self.line(text.rstrip(" ;.") + end, "justify", italic=True, indent=True, after=3)
 
+    def _with_signatures(self) -> None:
+        """The last paragraph of text, and the space after it, go to the next page with the
+        signatures when these do not fit: a page of signatures alone is signed under nothing."""
+        spacer = self.doc.add_paragraph()
+        spacer.paragraph_format.space_after = Pt(6)
+        for p in self.doc.paragraphs[-2:]:
+            p.paragraph_format.keep_with_next = True
+
+    @staticmethod
+    def _unbroken(table) -> None:
+        """A signature block printed whole: python-docx has no public setting for a row that
+        must not break across pages; each cell's paragraphs kept together and with the next keep
+        the row whole as LibreOffice prints it (tested)."""
+        for cell in table.rows[0].cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_together = True
+            for p in cell.paragraphs[:-1]:
+                p.paragraph_format.keep_with_next = True
+
     def closing(self, label: str, recipients: Sequence[str], signer: Sequence[str], name: str = "") -> None:
         """"Nơi nhận:" (bold italic 12 pt) and its list (11 pt, the last "- Lưu: …") left; the signer right."""
-        self.doc.add_paragraph().paragraph_format.space_after = Pt(6)
+        self._with_signatures()
         table = self.doc.add_table(rows=1, cols=2)
         self._borderless(table, (WIDTH_MM * 0.45, WIDTH_MM * 0.55))
         left, right = table.rows[0].cells
@@ -161,14 +180,18 @@ class Letter:
         p.paragraph_format.space_after = Pt(SIGN_PT)
         if name:
             self.line(name, "center", BODY_PT, bold=True, container=right)
+        self._unbroken(table)
 
     def signatures(self, titles: Sequence[str]) -> None:
-        """Side-by-side signatures (the minutes: secretary and chair)."""
+        """Side-by-side signatures (the minutes: secretary and chair), with room to sign."""
+        self._with_signatures()
         table = self.doc.add_table(rows=1, cols=len(titles))
         self._borderless(table, [WIDTH_MM / len(titles)] * len(titles))
         for cell, text in zip(table.rows[0].cells, titles, strict=True):
             cell.paragraphs[0].alignment = CENTER
+            cell.paragraphs[0].paragraph_format.space_after = Pt(SIGN_PT)
             self.run(cell.paragraphs[0], text, BODY_PT, bold=True)
+        self._unbroken(table)
 
     def new_page(self, first: str, **style) -> None:
         """A paragraph that starts a new page (the attached list): no empty page when the last

@@ -174,7 +174,6 @@ def _minutes(d: _Draft, items: list[Record], holders: list[Record]) -> Letter:
     letter.table(w.lists["vote_columns"], VOTES_MM, rows, sections, centred=(0, 4, 5))
     for text in w.lines("closing", **values):
         letter.line(text, "justify", indent=True, before=6, after=3)
-    letter.line("", after=6)
     letter.signatures(w.lines("signers", **values))
     d.attached_list(letter, d.rules.papers.decision, holders)
     return letter
