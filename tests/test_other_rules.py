@@ -45,3 +45,6 @@ def test_whole_run_on_a_province_grouped_by_clusters(tmp_path):
     assert "Huyện Vạn Ninh" not in groups_in_summary
     assert sorted(p.name for p in (out / "2024" / "theo_nhom").iterdir()) == [
         "cum_thi_dua_so_1_2024.xlsx", "khoi_thi_dua_cac_so_ban_nganh_2024.xlsx"]
+    # A cluster is no local government: no decision, proposal or minutes under a People's Committee.
+    assert not list(out.glob("2024/van_ban/*.docx"))
+    assert rules.papers.without_documents == set(rules.groups)
