@@ -135,6 +135,21 @@ def test_email_drafts_one_per_group_nothing_sent(printed, rules):
     assert attachment.get_content() == (printed / "2024" / "theo_nhom" / "huyen_van_ninh_2024.xlsx").read_bytes()
 
 
+def test_every_subject_reads_back_word_for_word(add, inputs, rules, tmp_path):
+    """A long subject is folded over lines; no space between two words may be lost there."""
+    for i, group in enumerate(rules.groups):
+        add(f"{i}.xlsx", FormSpec(name=f"UBND xã {i}", unit_code=f"X{i}", group=group))
+    out = tmp_path / "outputs"
+    run(inputs, out, rules, today=dt.date(2024, 9, 5))
+    assert CliRunner().invoke(main, ["email", "--outputs", str(out)]).exit_code == 0
+    subjects = {}
+    for draft in (out / "2024" / "thu").iterdir():
+        raw = draft.read_bytes()
+        assert max(len(line) for line in raw.splitlines()) <= 998  # RFC 5322's limit
+        subjects[draft.name] = email.message_from_bytes(raw, policy=policy.default)["Subject"]
+    assert sorted(subjects.values()) == sorted(rules.email.subject.format(year=2024, group=g) for g in rules.groups)
+
+
 @pytest.mark.skipif(office() is None, reason="LibreOffice not installed")
 def test_preview_converts_to_pdf(printed, inputs, rules):
     (inputs / "hong.xlsx").write_bytes(b"not a workbook")  # a rejected file: its letter is previewed too

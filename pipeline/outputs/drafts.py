@@ -20,6 +20,11 @@ from pipeline.stages.aggregate import count_outcomes
 from pipeline.stages.rank import SUPERSEDED
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+# Headers on one line, up to RFC 5322's limit: where the standard library folds a header between
+# two encoded words it drops the space between them ("Khối sở" read back as "Khốisở"; CPython
+# gh-144156, fixed only in releases after 3.11). The subject is then one encoded word longer than
+# RFC 2047's 75 characters, which mail programs read; bodies are encoded when set and keep 78.
+HEADERS = SMTP.clone(max_line_length=998)
 
 
 def _counts(results: dict[str, dict], group: str, year: int) -> dict[str, int]:
@@ -52,7 +57,7 @@ def write_drafts(outputs: Path, year: int, rules: Rules, results: dict[str, dict
         msg["X-Unsent"] = "1"  # Outlook opens it as a draft to edit and send
         msg.set_content(rules.email.body.format(**values))
         msg.add_attachment(workbook.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=workbook.name)
-        written.append(atomic_write_bytes(email_draft(folder, group, year), msg.as_bytes(policy=SMTP)))
+        written.append(atomic_write_bytes(email_draft(folder, group, year), msg.as_bytes(policy=HEADERS)))
     return written
 
 
