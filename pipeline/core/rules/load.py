@@ -320,6 +320,17 @@ def _council(r: Reader, data: dict) -> Council:
                    tuple(r.texts(c, "woman", "council")), percent, r.text(c, "preference_basis", "council"))
 
 
+def _check_committees(r: Reader, rules: Rules) -> Rules:
+    """Every group with drafts of its own has a party committee when the drafts name it."""
+    if rules.papers.uses("committee"):
+        for group in rules.groups:
+            if rules.papers.has_documents(group) and not rules.committee(group):
+                raise r.fail("papers.committees", f"chưa ghi cấp ủy ứng với tiền tố tên nhóm «{group}», trong "
+                             "khi lời văn có dùng {committee}: thêm tiền tố vào [papers.committees], hoặc ghi "
+                             "nhóm vào papers.without_documents nếu nhóm không có văn bản riêng")
+    return rules
+
+
 def load_rules(path: str | Path | None = None) -> Rules:
     """Read and check a rules file. Raises RulesError naming the key at fault."""
     path = Path(path) if path else DEFAULT_RULES
@@ -343,7 +354,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
     )
     groups, group_index = _groups(r, grouping)
     fields, field_index = _fields(r, data)
-    return Rules(
+    return _check_committees(r, Rules(
         path=path,
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         province=r.text(province, "name", "province"),
@@ -365,4 +376,4 @@ def load_rules(path: str | Path | None = None) -> Rules:
         group_index=group_index,
         field_index=field_index,
         kind_index=NameIndex([kd.name for kd in kinds.values()], {}, []),
-    )
+    ))

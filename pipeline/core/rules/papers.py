@@ -127,12 +127,5 @@ def load_papers(r: Reader, data: dict, groups: list[str], prefixes: list[str]) -
     common = _wording(r, top, "papers", *SECTIONS[""], COMMON)
     parts = {k: _wording(r, r.table(top[k], f"papers.{k}", None, set()), f"papers.{k}", *SECTIONS[k])
              for k in SECTIONS if k}
-    papers = Papers(common, **parts, without_documents=_without(r, top, groups),
-                    committees=_committees(r, top, prefixes))
-    if papers.uses("committee"):
-        for group in groups:
-            if papers.has_documents(group) and not any(group.startswith(p + " ") for p in papers.committees):
-                raise r.fail("papers.committees", f"chưa ghi cấp ủy ứng với tiền tố tên nhóm «{group}», trong "
-                             "khi lời văn có dùng {committee}: thêm tiền tố vào [papers.committees], hoặc ghi "
-                             "nhóm vào papers.without_documents nếu nhóm không có văn bản riêng")
-    return papers
+    return Papers(common, **parts, without_documents=_without(r, top, groups),
+                  committees=_committees(r, top, prefixes))
