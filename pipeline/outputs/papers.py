@@ -192,7 +192,6 @@ def write_papers(result: YearResult, folder: Path, records: list[Record], rules:
         mine = [r for r in current if r.group == group]
         if not mine:
             continue
-        d = _Draft(rules, result.year, today, group, mine, result.meetings.get(group))
         dates.add(_meeting_date(result.meetings.get(group)))
         # Only the few on a list are put in order: a group may have thousands of forms.
         holders = sorted((r for r in mine if holds_group_award(r.award, r.tie_edge)), key=order)
@@ -200,6 +199,7 @@ def write_papers(result: YearResult, folder: Path, records: list[Record], rules:
         everyone += proposed
         if not rules.papers.has_documents(group):
             continue
+        d = _Draft(rules, result.year, today, group, mine, result.meetings.get(group))
         name = f"{slug(group)}_{result.year}.docx"
         if holders:
             written.append(_decision(d, holders).save(out / f"quyet_dinh_{name}"))

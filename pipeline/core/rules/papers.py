@@ -59,7 +59,7 @@ class Wording:
 
     def placeholders(self) -> set[str]:
         texts = [*self.texts.values(), *(t for ts in self.lists.values() for t in ts)]
-        return {name for t in texts for _, name, _, _ in string.Formatter().parse(t) if name}
+        return {name for t in texts for name in _names(t)}
 
 
 class _Values(dict):
@@ -88,9 +88,14 @@ class Papers:
                    for w in (self.common, self.decision, self.proposal, self.province, self.minutes))
 
 
+def _names(text: str) -> list[str]:
+    """The placeholders a text names, in order."""
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+
+
 def _checked(r: Reader, text: str, where: str) -> str:
-    for _, name, _, _ in string.Formatter().parse(text):
-        if name is not None and name not in PLACEHOLDERS:
+    for name in _names(text):
+        if name not in PLACEHOLDERS:
             raise r.fail(where, f"có «{{{name}}}» không phải tên được dùng (được dùng: {', '.join(PLACEHOLDERS)})")
     return text
 
