@@ -43,6 +43,10 @@ def _table_names(document) -> list[str]:
             if row.cells[0].text.strip().isdigit()]
 
 
+def _recipients(document) -> list[str]:
+    return [p.text for p in document.tables[1].rows[0].cells[0].paragraphs][1:]
+
+
 def _paragraph(document, start: str):
     return next(p for p in document.paragraphs if p.text.startswith(start))
 
@@ -128,14 +132,10 @@ def test_the_wording_comes_from_the_rules_file(add, inputs, tmp_path):
     assert _invoke("run", "--inputs", inputs, "--outputs", out, "--rules", rules_file).exit_code == 0
     d = docx.Document(out / VB / "quyet_dinh_huyen_van_ninh_2024.docx")
     assert _paragraph(d, "Căn cứ Luật Tổ chức").text == "Căn cứ Luật Tổ chức chính quyền địa phương số 72/2025/QH15;"
-    assert "- Sở Nội vụ;" in [p.text for p in d.tables[1].rows[0].cells[0].paragraphs]
+    assert "- Sở Nội vụ;" in _recipients(d)
 
 
 BLOC = "Khối sở, ban, ngành tỉnh"
-
-
-def _recipients(document) -> list[str]:
-    return [p.text for p in document.tables[1].rows[0].cells[0].paragraphs][1:]
 
 
 def test_each_place_s_party_committee_and_no_drafts_for_the_bloc_of_departments(add, inputs, rules, tmp_path):

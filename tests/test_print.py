@@ -136,7 +136,7 @@ def test_email_drafts_one_per_group_nothing_sent(printed, rules):
 
 
 def test_every_subject_reads_back_word_for_word(add, inputs, rules, tmp_path):
-    """A long subject is folded over lines; no space between two words may be lost there."""
+    """A long subject (the bloc's) reads back as written: no space between two words is lost."""
     for i, group in enumerate(rules.groups):
         add(f"{i}.xlsx", FormSpec(name=f"UBND xã {i}", unit_code=f"X{i}", group=group))
     out = tmp_path / "outputs"
